@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** `ftwall`: run the daemon (default), print the rules it would install, or explain itself. */
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { SETTINGS } from './config/schema.ts';
+import { Daemon, StartupError } from './main.ts';
+import { IptablesError, chooseBackend, IptablesRules } from './rules/iptables.ts';
+import { planRules, renderInstall } from './rules/plan.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function helpText(): string {
+  const width = Math.max(...Object.values(SETTINGS).map((setting) => setting.env.length));
+  const settings = Object.values(SETTINGS).map((setting) => {
+    const fallback = setting.default === '' ? '(required)' : `(default ${setting.default})`;
+    return `  ${setting.env.padEnd(width)}  ${setting.doc} ${fallback}`;
+  });
+  return [
+    `ftwall ${VERSION}: stops FastTrack (Kazaa, KazaaLite, iMesh, Grokster) clients on the LAN from reaching peers outside.`,
+    '',
+    'Usage:',
+    '  ftwall [run]     run the daemon: install its iptables NFQUEUE rules, decide queued packets,',
+    '                   remove the rules on SIGTERM/SIGINT',
+    '  ftwall rules     print the exact rules it would install (iptables-restore --noflush input); changes nothing',
+    '  ftwall --help    this text',
+    '  ftwall --version',
+    '',
+    'Configuration (environment variables):',
+    ...settings,
+    '',
+    'Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad configuration or cannot start (nothing installed).',
+    'Needs CAP_NET_ADMIN and CAP_NET_RAW (root, or a privileged container with host networking).',
+  ].join('\n');
+}
+
+function printRules(): number {
+  const config = loadConfig();
+  let backend = config.iptables === 'auto' ? 'auto' : config.iptables;
+  let dockerUser = false;
+  try {
+    // Read-only: iptables-save to pick the backend and see whether DOCKER-USER exists.
+    const chosen = chooseBackend(config.iptables);
+    backend = chosen;
+    dockerUser = new IptablesRules(chosen).hasChain('filter', 'DOCKER-USER');
+  } catch (error) {
+    if (!(error instanceof IptablesError)) throw error;
+  }
+  const plan = planRules({
+    lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
+    mark: config.mark, probePort: config.probePort, dockerUser,
+  });
+  const tool = backend === 'auto' ? 'iptables-restore' : `iptables-${backend}-restore`;
+  process.stdout.write(`# ftwall ${VERSION}: applied with \`${tool} --noflush\` after removing any FTWALL-* leftovers\n`);
+  process.stdout.write(renderInstall(plan));
+  return 0;
+}
+
+async function runDaemon(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const daemon = new Daemon(config, log);
+  let stopped: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => { stopped = resolve; });
+  const stop = (reason: string, code: number) => {
+    daemon.stop(reason).then(() => stopped(code), (error: Error) => {
+      log.fatal({ event: 'stop_failed', error: error.message }, 'stop failed');
+      stopped(1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM', 0));
+  process.once('SIGINT', () => stop('SIGINT', 0));
+  process.on('uncaughtException', (error) => {
+    log.fatal({ event: 'crash', error: error.stack }, 'unexpected error; removing rules and exiting');
+    stop('crash', 1);
+  });
+  try {
+    await daemon.start();
+  } catch (error) {
+    if (error instanceof StartupError) {
+      log.fatal({ event: 'start_failed', error: error.message }, error.message);
+      process.stderr.write(`ftwall: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  return done;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'run';
+  try {
+    switch (command) {
+      case '--help': case '-h': case 'help':
+        process.stdout.write(`${helpText()}\n`);
+        return 0;
+      case '--version': case '-v':
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+      case 'rules':
+        return printRules();
+      case 'run':
+        return await runDaemon();
+      default:
+        process.stderr.write(`ftwall: unknown command "${command}" (try ftwall --help)\n`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ftwall: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** Reads the environment through convict into a frozen Config, or fails with one clear line. */
+import convict from 'convict';
+import { SETTINGS, type Config, type SettingKey } from './schema.ts';
+
+/** A configuration problem: `message` is one line naming the variable. Exit code 2. */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+}
+
+const KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+function buildSchema(): convict.Schema<Record<SettingKey, unknown>> {
+  const schema: Record<string, convict.SchemaObj> = {};
+  for (const key of KEYS) {
+    const setting = SETTINGS[key];
+    schema[key] = {
+      doc: setting.doc,
+      env: setting.env,
+      default: setting.default,
+      // Validation happens in loadConfig with our own parsers, which name the variable.
+      format: (value: unknown) => void value,
+    };
+  }
+  return schema as convict.Schema<Record<SettingKey, unknown>>;
+}
+
+/** Loads and validates every FTWALL_* setting from `env`. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const store = convict(buildSchema(), { env, args: [] });
+  const values: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const setting = SETTINGS[key];
+    try {
+      values[key] = setting.parse(store.get(key));
+    } catch (error) {
+      throw new ConfigError(`${setting.env}: ${(error as Error).message}`);
+    }
+  }
+  store.validate({ allowed: 'strict' });
+  return Object.freeze(values) as Config;
+}
+
+/** FTWALL_* variables in `env` that no setting reads: likely typos. */
+export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set<string>(KEYS.map((key) => SETTINGS[key].env));
+  return Object.keys(env).filter((name) => name.startsWith('FTWALL_') && !known.has(name)).sort();
+}
+
+/** The configuration as the operator would write it (for the startup log line). */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  for (const key of KEYS) summary[SETTINGS[key].env] = config[key];
+  return summary;
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * Every ftwall setting: its environment variable, default and documentation. The one place that
+ * holds defaults; README and `ftwall --help` are generated from / checked against this table.
+ */
+import os from 'node:os';
+import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit } from './formats.ts';
+
+export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One setting: a parser from the raw environment string plus the text the operator reads. */
+export interface Setting<T> {
+  env: `FTWALL_${string}`;
+  /** Default as the operator would write it in the environment. */
+  default: string;
+  doc: string;
+  parse: (raw: unknown) => T;
+}
+
+const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+export const SETTINGS = {
+  lanInterfaces: setting({
+    env: 'FTWALL_LAN_INTERFACE', default: '',
+    doc: 'LAN interface(s) whose clients ftwall watches, comma separated (e.g. "eth1,wlan0"). Required.',
+    parse: parseInterfaceList,
+  }),
+  workers: setting({
+    env: 'FTWALL_WORKERS', default: '0',
+    doc: 'Worker threads, one NFQUEUE queue each; 0 means one per CPU.',
+    parse: (raw) => parseInteger(raw, 0, 64) || Math.min(64, Math.max(1, os.availableParallelism())),
+  }),
+  queueBase: setting({
+    env: 'FTWALL_QUEUE_BASE', default: '1214',
+    doc: 'First NFQUEUE queue number; workers use FTWALL_QUEUE_BASE .. FTWALL_QUEUE_BASE+FTWALL_WORKERS-1.',
+    parse: (raw) => parseInteger(raw, 0, 65535 - 64),
+  }),
+  lockSeconds: setting({
+    env: 'FTWALL_LOCK_SECONDS', default: '120',
+    doc: 'Time lock: seconds a FastTrack client loses all new TCP connections after a SYN to a known peer; 0 disables locks.',
+    parse: (raw) => parseInteger(raw, 0, 86400),
+  }),
+  httpAddress: setting({
+    env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',
+    doc: 'host:port of the HTTP endpoint serving /healthz and /readyz.',
+    parse: parseHostPort,
+  }),
+  iptables: setting({
+    env: 'FTWALL_IPTABLES', default: 'auto',
+    doc: 'iptables backend: nft, legacy, or auto (the one that already holds the host\'s rules; nft on a tie).',
+    parse: (raw) => parseChoice(raw, IPTABLES_BACKENDS),
+  }),
+  logLevel: setting({
+    env: 'FTWALL_LOG_LEVEL', default: 'info',
+    doc: `Log level: ${LOG_LEVELS.join(', ')}.`,
+    parse: (raw) => parseChoice(raw, LOG_LEVELS),
+  }),
+  mark: setting({
+    env: 'FTWALL_MARK', default: '0x100000',
+    doc: 'Packet-mark bit ftwall sets on packets it has decided (its rules skip them; later rules still apply). Must be a bit no other software uses.',
+    parse: parseMarkBit,
+  }),
+  probePort: setting({
+    env: 'FTWALL_PROBE_PORT', default: '41214',
+    doc: 'UDP port on the router that probes are sent from; answers to it are queued through INPUT.',
+    parse: (raw) => parseInteger(raw, 1, 65535),
+  }),
+  queueMaxLength: setting({
+    env: 'FTWALL_QUEUE_MAX_LENGTH', default: '8192',
+    doc: 'Packets each kernel queue may hold before it passes the overflow (fail-open).',
+    parse: (raw) => parseInteger(raw, 16, 65536),
+  }),
+  queueCopyBytes: setting({
+    env: 'FTWALL_QUEUE_COPY_BYTES', default: '2048',
+    doc: 'Bytes of each queued packet copied to ftwall (headers plus the start of the payload).',
+    parse: (raw) => parseInteger(raw, 128, 65535),
+  }),
+  socketBufferBytes: setting({
+    env: 'FTWALL_SOCKET_BUFFER_BYTES', default: '8388608',
+    doc: 'Receive buffer of each queue\'s netlink socket (the original -b option).',
+    parse: (raw) => parseInteger(raw, 65536, 1 << 30),
+  }),
+  batchSize: setting({
+    env: 'FTWALL_BATCH_SIZE', default: '256',
+    doc: 'Most packets read and decided per batch.',
+    parse: (raw) => parseInteger(raw, 1, 4096),
+  }),
+  maxPeers: setting({
+    env: 'FTWALL_MAX_PEERS', default: '262144',
+    doc: 'Cap on remembered FastTrack peers (ip:port); the least recently seen are evicted first.',
+    parse: (raw) => parseInteger(raw, 16, 16_777_216),
+  }),
+  maxClients: setting({
+    env: 'FTWALL_MAX_CLIENTS', default: '65536',
+    doc: 'Cap on remembered LAN clients; the least recently seen are evicted first.',
+    parse: (raw) => parseInteger(raw, 16, 1_048_576),
+  }),
+  drainMilliseconds: setting({
+    env: 'FTWALL_DRAIN_MS', default: '2000',
+    doc: 'On stop, after removing its rules, how long ftwall may wait for packets already queued to be decided.',
+    parse: (raw) => parseInteger(raw, 0, 60000),
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+/** The typed, validated configuration. */
+export type Config = Readonly<{ [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']> }>;
+
+export { parseBoolean };

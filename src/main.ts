@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * The daemon: wires config, rules, worker pool, state and telemetry together. Start order:
+ * instance lock -> HTTP -> backend -> workers bind their queues -> remove leftovers and install rules
+ * -> ready. Stop order: rules removed first -> queued packets drained -> workers closed -> exit 0.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type http from 'node:http';
+import type net from 'node:net';
+import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import type { WorkerInit } from './pool/messages.ts';
+import { QueueOpenError, WorkerPool } from './pool/pool.ts';
+import { readKernelQueueStats } from './queue/kernel-stats.ts';
+import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
+import { planRules, type TablePlan } from './rules/plan.ts';
+import { SharedState } from './state/shared-state.ts';
+import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
+import { missingInterfaces } from './system/interfaces.ts';
+import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { startHttpServer } from './telemetry/http.ts';
+import type { Logger } from './telemetry/logger.ts';
+
+/** How often the rules checker verifies that our rules are still in place. */
+const RULES_CHECK_INTERVAL_MS = 2000;
+/** Poll interval while waiting for the kernel queues to empty on stop. */
+const DRAIN_POLL_MS = 10;
+
+/** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
+export class StartupError extends Error {
+  readonly exitCode = 2;
+}
+
+const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer): WorkerInit[] {
+  return Array.from({ length: config.workers }, (_, index) => ({
+    index,
+    queue: config.queueBase + index,
+    batchSize: config.batchSize,
+    copyRange: config.queueCopyBytes,
+    maxLength: config.queueMaxLength,
+    socketBufferBytes: config.socketBufferBytes,
+    mark: config.mark,
+    decider: 'pass-through' as const,
+    state: state.init,
+    counters,
+  }));
+}
+
+export class Daemon {
+  readonly #config: Config;
+  readonly #log: Logger;
+  #lock: net.Server | undefined;
+  #http: http.Server | undefined;
+  #pool: WorkerPool | undefined;
+  #rules: IptablesRules | undefined;
+  #plan: TablePlan | undefined;
+  #rulesInstalled = false;
+  #stopping = false;
+  #checkTimer: NodeJS.Timeout | undefined;
+  readonly counters: SharedCounters;
+  readonly state: SharedState;
+
+  constructor(config: Config, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.state = new SharedState(SharedState.create({ maxPeers: config.maxPeers, maxClients: config.maxClients }));
+    this.counters = new SharedCounters(SharedCounters.create(config.workers));
+  }
+
+  notReadyReason(): string | null {
+    if (this.#stopping) return 'stopping';
+    if (!this.#rulesInstalled) return 'rules not installed';
+    if (!this.#pool?.allReady) return `${this.#pool?.readyCount ?? 0}/${this.#config.workers} workers reading`;
+    return null;
+  }
+
+  unhealthyReason(): string | null {
+    return this.#pool && this.#pool.readyCount === 0 && !this.#stopping && this.#rulesInstalled ? 'no worker is reading' : null;
+  }
+
+  /** Starts everything; throws StartupError (after undoing what it did) when it cannot. */
+  async start(): Promise<void> {
+    const config = this.#config;
+    const log = this.#log;
+    for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
+    log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
+    try {
+      const missing = missingInterfaces(config.lanInterfaces);
+      if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
+      this.#lock = await acquireInstanceLock();
+      this.#http = await startHttpServer(config.httpAddress, this).catch((error: Error) => {
+        throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
+      });
+      const backend = chooseBackend(config.iptables);
+      this.#rules = new IptablesRules(backend);
+      log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
+
+      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer), workerUrl });
+      this.#pool.on('died', (queue, exitCode, error) => log.error({ event: 'worker_died', queue, exit_code: exitCode, error }, `worker of queue ${queue} died; restarting (its queue passes traffic meanwhile)`));
+      this.#pool.on('ready', (queue, restarts) => { if (restarts > 0) log.warn({ event: 'worker_restarted', queue, restarts }, `worker of queue ${queue} restarted`); });
+      this.#pool.on('failed', (queue, message) => log.error({ event: 'worker_restart_failed', queue, error: message }, `worker of queue ${queue} could not restart`));
+      await this.#pool.start();
+      log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
+
+      this.#plan = planRules({
+        lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
+        mark: config.mark, probePort: config.probePort, dockerUser: this.#rules.hasChain('filter', 'DOCKER-USER'),
+      });
+      const leftovers = this.#rules.install(this.#plan);
+      this.#rulesInstalled = true;
+      if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
+      log.info({ event: 'rules_installed', backend, chains: this.#plan.chains, rules: this.#plan.rules.length, jumps: this.#plan.jumps.length }, 'rules installed');
+      this.#checkTimer = setInterval(() => this.#checkRules(), RULES_CHECK_INTERVAL_MS);
+      this.#checkTimer.unref();
+      log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
+    } catch (error) {
+      await this.#undoStart();
+      if (error instanceof ConfigError || error instanceof InstanceLockedError || error instanceof IptablesError || error instanceof QueueOpenError) {
+        throw new StartupError(error.message);
+      }
+      throw error;
+    }
+  }
+
+  #checkRules(): void {
+    if (!this.#rules || !this.#plan || this.#stopping) return;
+    try {
+      if (this.#rules.isInstalled(this.#plan)) return;
+      this.#rules.install(this.#plan);
+      this.#log.warn({ event: 'rules_reinstalled' }, 'ftwall rules were changed or removed by someone else; reinstalled');
+    } catch (error) {
+      this.#log.error({ event: 'rules_check_failed', error: (error as Error).message }, 'rules check failed');
+    }
+  }
+
+  async #undoStart(): Promise<void> {
+    if (this.#rulesInstalled && this.#rules) {
+      try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
+      this.#rulesInstalled = false;
+    }
+    await this.#pool?.close();
+    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    this.#lock?.close();
+  }
+
+  /** Removes the rules, lets queued packets be decided, closes the workers. */
+  async stop(reason: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const log = this.#log;
+    log.info({ event: 'stopping', reason }, `stopping (${reason})`);
+    if (this.#checkTimer) clearInterval(this.#checkTimer);
+    if (this.#rules) {
+      try {
+        const removed = this.#rules.removeOwned('filter');
+        this.#rulesInstalled = false;
+        log.info({ event: 'rules_removed', count: removed }, 'rules removed');
+      } catch (error) {
+        log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
+      }
+    }
+    await this.#drain();
+    await this.#pool?.close();
+    log.info({ event: 'workers_stopped', packets: this.counters.total(Counter.packets), dropped: this.counters.total(Counter.dropped) }, 'workers stopped');
+    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    this.#http?.closeAllConnections();
+    this.#lock?.close();
+  }
+
+  /** Waits until the kernel holds no packet in our queues (or FTWALL_DRAIN_MS passes). */
+  async #drain(): Promise<void> {
+    const first = this.#config.queueBase;
+    const last = first + this.#config.workers - 1;
+    const deadline = Date.now() + this.#config.drainMilliseconds;
+    for (;;) {
+      const waiting = readKernelQueueStats()
+        .filter((stats) => stats.queue >= first && stats.queue <= last)
+        .reduce((sum, stats) => sum + stats.queueTotal, 0);
+      if (waiting === 0) return;
+      if (Date.now() >= deadline) {
+        this.#log.warn({ event: 'drain_timeout', waiting }, `${waiting} packets still queued at stop`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+  }
+}

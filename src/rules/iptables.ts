@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** The one place that runs iptables: backend choice, leftover removal, install, uninstall. */
+import { spawnSync } from 'node:child_process';
+import { findOwned, matchesPlan, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
+
+export type Backend = 'nft' | 'legacy';
+
+export class IptablesError extends Error {}
+
+interface Run { status: number | null; stdout: string; stderr: string; missing: boolean }
+
+function run(command: string, args: string[], input?: string): Run {
+  const result = spawnSync(command, args, { input, encoding: 'utf8', timeout: 30_000 });
+  const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', missing };
+}
+
+const binary = (backend: Backend, tool: 'iptables' | 'iptables-save' | 'iptables-restore') =>
+  `${tool.replace('iptables', `iptables-${backend}`)}`;
+
+/** Counts `-A` rules a backend holds; null when its tools are missing or fail. */
+function ruleCount(backend: Backend): number | null {
+  const result = run(binary(backend, 'iptables-save'), []);
+  if (result.missing || result.status !== 0) return null;
+  return result.stdout.split('\n').filter((text) => text.startsWith('-A ')).length;
+}
+
+/**
+ * auto: the backend that already holds the host's rules (like kube-proxy's iptables-wrapper),
+ * nft on a tie. Throws IptablesError when the chosen backend's tools are missing.
+ */
+export function chooseBackend(wanted: 'auto' | Backend): Backend {
+  if (wanted !== 'auto') {
+    if (ruleCount(wanted) === null) {
+      throw new IptablesError(`FTWALL_IPTABLES=${wanted}: ${binary(wanted, 'iptables-save')} is missing or does not work (install iptables)`);
+    }
+    return wanted;
+  }
+  const nft = ruleCount('nft');
+  const legacy = ruleCount('legacy');
+  if (nft === null && legacy === null) {
+    throw new IptablesError('iptables is missing: neither iptables-nft-save nor iptables-legacy-save works (install iptables)');
+  }
+  if (nft === null) return 'legacy';
+  if (legacy === null) return 'nft';
+  return legacy > nft ? 'legacy' : 'nft';
+}
+
+/** Applies ftwall's rules with one backend. Every change is one atomic iptables-restore. */
+export class IptablesRules {
+  readonly backend: Backend;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** iptables-save output of one table. */
+  save(table: string): string {
+    const result = run(binary(this.backend, 'iptables-save'), ['-t', table]);
+    if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
+    return result.stdout;
+  }
+
+  /** Whether a chain exists in a table (e.g. DOCKER-USER). */
+  hasChain(table: string, chain: string): boolean {
+    return this.save(table).split('\n').some((text) => text.startsWith(`:${chain} `));
+  }
+
+  private restore(script: string): void {
+    const result = run(binary(this.backend, 'iptables-restore'), ['--noflush', '--wait'], script);
+    if (result.status !== 0) {
+      throw new IptablesError(`${binary(this.backend, 'iptables-restore')} failed: ${result.stderr.trim() || `exit ${result.status}`}`);
+    }
+  }
+
+  /** Removes every chain and jump of ours in `table`; returns how many things it removed. */
+  removeOwned(table: string): number {
+    const owned = findOwned(table, this.save(table));
+    const script = renderRemoval(owned);
+    if (script) this.restore(script);
+    return owned.chains.length + owned.jumps.length;
+  }
+
+  /** Clears leftovers, then installs the plan atomically. Returns how many leftovers were removed. */
+  install(plan: TablePlan): number {
+    const leftovers = this.removeOwned(plan.table);
+    this.restore(renderInstall(plan));
+    return leftovers;
+  }
+
+  /** Whether exactly the plan's chains, jumps and rules are present (for the rules checker). */
+  isInstalled(plan: TablePlan): boolean {
+    return matchesPlan(plan, findOwned(plan.table, this.save(plan.table)));
+  }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * The rules ftwall owns, as data. Pure: no processes, no kernel. install = remove leftovers,
+ * then add this plan; uninstall = remove everything ftwall owns (found in iptables-save output).
+ */
+
+/** Every chain ftwall creates starts with this; nothing else of ours exists. */
+export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern in findOwned
+export const FORWARD_CHAIN = `${CHAIN_PREFIX}FORWARD`;
+export const INPUT_CHAIN = `${CHAIN_PREFIX}INPUT`;
+/** The comment on each jump rule, so operators see whose rule it is. */
+export const RULE_COMMENT = 'ftwall';
+
+export interface RulePlanOptions {
+  lanInterfaces: readonly string[];
+  queueBase: number;
+  workers: number;
+  /** Mark bit of decided packets: our chains RETURN on it so REPEATed packets go on to later rules. */
+  mark: number;
+  probePort: number;
+  /** Hook DOCKER-USER as well (when the chain exists). */
+  dockerUser: boolean;
+}
+
+/** Rules of one table: chains to create, rules appended to them, jumps inserted into built-ins. */
+export interface TablePlan {
+  table: 'filter';
+  chains: string[];
+  /** `-A CHAIN ...` argument lists for our own chains. */
+  rules: string[][];
+  /** `-I BUILTIN 1 ...` argument lists hooking our chains. */
+  jumps: string[][];
+}
+
+const hex = (value: number) => `0x${(value >>> 0).toString(16)}`;
+
+/** NFQUEUE target arguments: balanced over the worker queues, bypassed when nobody listens. */
+export function queueTarget(queueBase: number, workers: number): string[] {
+  const target = workers > 1
+    ? ['--queue-balance', `${queueBase}:${queueBase + workers - 1}`]
+    : ['--queue-num', String(queueBase)];
+  return ['-j', 'NFQUEUE', ...target, '--queue-bypass'];
+}
+
+export function planRules(options: RulePlanOptions): TablePlan {
+  const queue = queueTarget(options.queueBase, options.workers);
+  const decided = ['-m', 'mark', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-j', 'RETURN'];
+  const rules: string[][] = [['-A', FORWARD_CHAIN, ...decided], ['-A', INPUT_CHAIN, ...decided]];
+  for (const lan of options.lanInterfaces) {
+    // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
+    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'udp', ...queue]);
+    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '--syn', ...queue]);
+    // Answers to ftwall's own probes come to the router itself.
+    rules.push(['-A', INPUT_CHAIN, '-i', lan, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
+  }
+  const jump = (from: string, to: string) => ['-I', from, '1', '-m', 'comment', '--comment', RULE_COMMENT, '-j', to];
+  const jumps = [jump('FORWARD', FORWARD_CHAIN), jump('INPUT', INPUT_CHAIN)];
+  if (options.dockerUser) jumps.push(jump('DOCKER-USER', FORWARD_CHAIN));
+  return { table: 'filter', chains: [FORWARD_CHAIN, INPUT_CHAIN], rules, jumps };
+}
+
+/** Quotes one argument for iptables-restore input. */
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_.:/,!@%+=-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+const line = (args: readonly string[]) => args.map(quote).join(' ');
+
+/** iptables-restore --noflush input that creates our chains and hooks them. */
+export function renderInstall(plan: TablePlan): string {
+  return [
+    `*${plan.table}`,
+    ...plan.chains.map((chain) => `:${chain} - [0:0]`),
+    ...plan.rules.map(line),
+    ...plan.jumps.map(line),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** What ftwall owns in one table's iptables-save output. */
+export interface OwnedRules {
+  table: string;
+  chains: string[];
+  /** Jump rules from chains that are not ours, exactly as iptables-save prints them (`-A ...`). */
+  jumps: string[];
+  /** Number of rules in each of our chains. */
+  ruleCounts: Record<string, number>;
+}
+
+/** Finds ftwall's chains and every rule elsewhere that jumps to them (any run's, any config). */
+export function findOwned(table: string, saveOutput: string): OwnedRules {
+  const chains: string[] = [];
+  const jumps: string[] = [];
+  const ruleCounts: Record<string, number> = {};
+  let current = '';
+  for (const raw of saveOutput.split('\n')) {
+    const text = raw.trim();
+    if (text.startsWith('*')) current = text.slice(1);
+    if (current !== table) continue;
+    if (text.startsWith(`:${CHAIN_PREFIX}`)) chains.push(text.slice(1).split(/\s+/)[0]!);
+    const rule = /^-A (\S+) .*-j (\S+)/.exec(text);
+    if (rule && !rule[1]!.startsWith(CHAIN_PREFIX) && rule[2]!.startsWith(CHAIN_PREFIX)) jumps.push(text);
+    const inOurs = /^-A (FTWALL-\S+) /.exec(text);
+    if (inOurs) ruleCounts[inOurs[1]!] = (ruleCounts[inOurs[1]!] ?? 0) + 1;
+  }
+  return { table, chains, jumps, ruleCounts };
+}
+
+/** iptables-restore --noflush input removing what findOwned found; null when nothing is ours. */
+export function renderRemoval(owned: OwnedRules): string | null {
+  if (owned.chains.length === 0 && owned.jumps.length === 0) return null;
+  return [
+    `*${owned.table}`,
+    ...owned.jumps.map((rule) => `-D${rule.slice(2)}`),
+    ...owned.chains.map((chain) => `-F ${chain}`),
+    ...owned.chains.map((chain) => `-X ${chain}`),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** Whether `owned` (from iptables-save) holds exactly the plan's chains, jumps and rule counts. */
+export function matchesPlan(plan: TablePlan, owned: OwnedRules): boolean {
+  if (owned.jumps.length !== plan.jumps.length) return false;
+  if (owned.chains.length !== plan.chains.length || !plan.chains.every((chain) => owned.chains.includes(chain))) return false;
+  return plan.chains.every((chain) => (owned.ruleCounts[chain] ?? 0) === plan.rules.filter((rule) => rule[1] === chain).length);
+}

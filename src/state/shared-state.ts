@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * ftwall's one view of FastTrack peers and LAN clients, shared by every worker thread through
+ * SharedArrayBuffers (see shared-table.ts). Created once by the main thread, attached by workers.
+ */
+import { SharedTable, type SharedTableInit } from './shared-table.ts';
+
+/** Times in the tables are Int32 ticks of TICK_MS since the state's base time (6.8 years of range). */
+export const TICK_MS = 100;
+
+/** Value words of a peer entry (key: ip, port). */
+export const Peer = {
+  lastSeen: 0,
+  /** The client that first revealed it (ip as Int32). */
+  firstClient: 1,
+  /** PeerSource bits. */
+  sources: 2,
+  WORDS: 3,
+} as const;
+
+export const PeerSource = { UDP: 1, SAFETY_NET: 2, STORE: 4 } as const;
+
+/** Value words of a client entry (key: ip, 0). */
+export const Client = {
+  /** ClientFlag bits. */
+  flags: 0,
+  /** Tick at which the time lock ends; 0 = not locked. */
+  lockUntil: 1,
+  /** UDP port the client sends FastTrack pings from (and answers probes on). */
+  fastTrackPort: 2,
+  lastSeen: 3,
+  macHigh: 4,
+  macLow: 5,
+  lockStarted: 6,
+  probeSent: 7,
+  probeAnswered: 8,
+  WORDS: 9,
+} as const;
+
+export const ClientFlag = { IDENTIFIED: 1 } as const;
+
+export interface SharedStateInit {
+  peers: SharedTableInit;
+  clients: SharedTableInit;
+  /** Float64 [baseMs]. */
+  clock: SharedArrayBuffer;
+}
+
+export class SharedState {
+  readonly peers: SharedTable;
+  readonly clients: SharedTable;
+  readonly baseMs: number;
+  readonly init: SharedStateInit;
+
+  static create(options: { maxPeers: number; maxClients: number; nowMs?: number }): SharedStateInit {
+    const clock = new SharedArrayBuffer(8);
+    new Float64Array(clock)[0] = options.nowMs ?? Date.now();
+    return {
+      peers: SharedTable.create(options.maxPeers, Peer.WORDS),
+      clients: SharedTable.create(options.maxClients, Client.WORDS),
+      clock,
+    };
+  }
+
+  constructor(init: SharedStateInit) {
+    this.init = init;
+    this.peers = new SharedTable(init.peers);
+    this.clients = new SharedTable(init.clients);
+    this.baseMs = new Float64Array(init.clock)[0]!;
+  }
+
+  /** Current time in ticks (always >= 1, so 0 can mean "never"). */
+  ticks(nowMs: number = Date.now()): number {
+    return Math.max(1, Math.floor((nowMs - this.baseMs) / TICK_MS));
+  }
+
+  /** Converts ticks back to wall-clock milliseconds. */
+  toMs(ticks: number): number {
+    return this.baseMs + ticks * TICK_MS;
+  }
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * Per-worker packet counters in one SharedArrayBuffer: each worker writes only its own row, the
+ * main thread sums the rows for /metrics. No messages per packet or per batch.
+ */
+export const Counter = {
+  packets: 0,
+  accepted: 1,
+  dropped: 2,
+  batches: 3,
+  handlerErrors: 4,
+  COLUMNS: 5,
+} as const;
+export type CounterName = Exclude<keyof typeof Counter, 'COLUMNS'>;
+
+export class SharedCounters {
+  readonly words: Float64Array;
+  readonly rows: number;
+  readonly columns: number;
+  readonly buffer: SharedArrayBuffer;
+
+  static create(rows: number, columns: number = Counter.COLUMNS): SharedArrayBuffer {
+    return new SharedArrayBuffer(rows * columns * 8);
+  }
+
+  constructor(buffer: SharedArrayBuffer, columns: number = Counter.COLUMNS) {
+    this.buffer = buffer;
+    this.columns = columns;
+    this.words = new Float64Array(buffer);
+    this.rows = this.words.length / columns;
+  }
+
+  /** Adds to a column of one row (only that row's worker writes it). */
+  add(row: number, column: number, amount: number): void {
+    this.words[row * this.columns + column]! += amount;
+  }
+
+  /** Sum of a column over all rows. */
+  total(column: number): number {
+    let sum = 0;
+    for (let row = 0; row < this.rows; row++) sum += this.words[row * this.columns + column]!;
+    return sum;
+  }
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Issue 2's packet path, end to end: the real ftwall in the router namespace of a test bed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FtwallProcess } from '../helpers/ftwall-process.ts';
+import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
+import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent } from '../helpers/traffic.ts';
+
+const skip = privilegedSkipReason();
+const SERVER = `${PEER_NET}.7`;
+
+describe('packet path', { skip }, () => {
+  let bed: TestBed;
+  let udpServer: AgentServer;
+  let tcpServer: AgentServer;
+  let baseline: string;
+
+  before(async () => {
+    bed = TestBed.create({ hosts: ['client'] });
+    // The operator's own firewall rules, which ftwall must neither touch nor bypass.
+    bed.run(bed.router, ['iptables', '-w', '-A', 'FORWARD', '-p', 'tcp', '--dport', '9999', '-j', 'DROP']);
+    bed.run(bed.router, ['iptables', '-w', '-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'ACCEPT']);
+    baseline = iptablesSnapshot(bed, bed.router);
+    udpServer = await AgentServer.start(bed, bed.internet, 'udp-server', `${SERVER}:5000`);
+    tcpServer = await AgentServer.start(bed, bed.internet, 'tcp-server', `${SERVER}:6000`);
+    await AgentServer.start(bed, bed.internet, 'tcp-server', `${SERVER}:9999`);
+  });
+  after(() => bed?.destroy());
+
+  const client = () => bed.host('client').ns;
+
+  /** Sends UDP and a TCP stream through the router; returns what the servers counted for it. */
+  async function sendThrough(datagrams: number, streamBytes: number) {
+    await udpServer.report(); // start a fresh count
+    const udpSent = runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: datagrams, size: 300 });
+    const tcpSent = runAgent(bed, client(), 'tcp-send', { to: `${SERVER}:6000`, bytes: streamBytes });
+    const udpAfter = await udpServer.report();
+    const streams = (await tcpServer.report()).streams as Array<{ bytes: number; sha256: string }>;
+    return {
+      udpSent: udpSent.sent as number,
+      udpDelivered: udpAfter.unique as number,
+      udpCorrupt: udpAfter.corrupt as number,
+      tcpSent,
+      tcpReceived: streams[streams.length - 1],
+    };
+  }
+
+  test('without ftwall, the test bed delivers everything (the reference)', async () => {
+    const result = await sendThrough(500, 1_000_000);
+    assert.equal(result.udpDelivered, 500);
+    assert.equal(result.tcpSent.connected, true);
+    assert.equal(result.tcpReceived?.sha256, result.tcpSent.sha256);
+  });
+
+  test('with ftwall, every UDP datagram and TCP stream is queued, accepted and arrives intact', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '2' });
+    try {
+      await ftwall.ready();
+      assert.equal(httpGet(bed, bed.router, 'http://127.0.0.1:9490/readyz').status, 200);
+      assert.equal(httpGet(bed, bed.router, 'http://127.0.0.1:9490/healthz').status, 200);
+      const queuedBefore = packetsQueued(bed);
+      const result = await sendThrough(2000, 4_000_000);
+      assert.equal(result.udpSent, 2000);
+      assert.equal(result.udpDelivered, 2000, 'every datagram arrives');
+      assert.equal(result.udpCorrupt, 0, 'no datagram is altered');
+      assert.equal(result.tcpSent.connected, true);
+      assert.equal(result.tcpReceived?.bytes, 4_000_000);
+      assert.equal(result.tcpReceived?.sha256, result.tcpSent.sha256, 'the stream arrives byte for byte');
+      assert.ok(packetsQueued(bed) - queuedBefore >= 2001, 'the datagrams and the SYN went through the queues');
+      // The operator's DROP after ftwall's chain still applies: ftwall's accept is REPEAT, not ACCEPT.
+      const blocked = runAgent(bed, client(), 'tcp-send', { to: `${SERVER}:9999`, bytes: 10, timeout: 1500 });
+      assert.equal(blocked.connected, false, "the operator's own DROP rule still applies");
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('SIGTERM removes the rules first and leaves iptables exactly as before; exit 0', async () => {
+    const ftwall = FtwallProcess.start(bed);
+    await ftwall.ready();
+    assert.notEqual(iptablesSnapshot(bed, bed.router), baseline, 'rules are installed while running');
+    const { code } = await ftwall.stop();
+    assert.equal(code, 0);
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+    const events = ftwall.log.lines.map((line) => line.event);
+    assert.ok(events.indexOf('rules_removed') < events.indexOf('workers_stopped'), 'rules go before the queues close');
+  });
+
+  test('kill -9 leaves traffic flowing (queue bypass); the next start cleans the leftovers', async () => {
+    const first = FtwallProcess.start(bed);
+    await first.ready();
+    first.child.kill('SIGKILL');
+    await first.exited();
+    assert.notEqual(iptablesSnapshot(bed, bed.router), baseline, 'a killed ftwall leaves its rules behind');
+    const result = await sendThrough(300, 200_000);
+    assert.equal(result.udpDelivered, 300, 'bypass: traffic flows with nobody reading the queues');
+    assert.equal(result.tcpReceived?.sha256, result.tcpSent.sha256);
+
+    const second = FtwallProcess.start(bed);
+    await second.ready();
+    const removed = await second.waitForEvent('leftovers_removed');
+    assert.ok((removed.count as number) >= 4, 'both chains and both jumps were found and removed');
+    const rules = bed.run(bed.router, ['iptables-save', '-t', 'filter']);
+    assert.equal(rules.split('\n').filter((line) => line.includes('-j FTWALL-FORWARD')).length, 1, 'exactly one hook, not two');
+    await second.stop();
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+  });
+
+  test('bad configuration: one clear line naming the variable, exit 2, nothing installed', async () => {
+    for (const [env, expected] of [
+      [{ FTWALL_WORKERS: 'many' }, /^ftwall: FTWALL_WORKERS: must be a whole number/],
+      [{ FTWALL_LAN_INTERFACE: 'nope0' }, /^ftwall: FTWALL_LAN_INTERFACE: no such interface: nope0/],
+      [{ FTWALL_IPTABLES: 'ipchains' }, /^ftwall: FTWALL_IPTABLES: must be one of auto, nft, legacy/],
+      [{ FTWALL_HTTP_ADDRESS: 'localhost' }, /^ftwall: FTWALL_HTTP_ADDRESS: must be host:port/],
+    ] as const) {
+      const ftwall = FtwallProcess.start(bed, env);
+      const { code } = await ftwall.exited();
+      assert.equal(code, 2, JSON.stringify(env));
+      const lines = ftwall.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${ftwall.stderr}`);
+      assert.match(lines[0]!, expected);
+      assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+    }
+  });
+
+  test('a second instance refuses to start and leaves the first one\'s rules alone', async () => {
+    const first = FtwallProcess.start(bed);
+    await first.ready();
+    const during = iptablesSnapshot(bed, bed.router);
+    const second = FtwallProcess.start(bed, { FTWALL_HTTP_ADDRESS: '127.0.0.1:9491', FTWALL_QUEUE_BASE: '3000' });
+    const { code } = await second.exited();
+    assert.equal(code, 2);
+    assert.match(second.stderr, /another ftwall is already running/);
+    assert.equal(iptablesSnapshot(bed, bed.router), during);
+    await first.stop();
+  });
+
+  test('someone deletes the hook: the rules checker puts it back', async () => {
+    const ftwall = FtwallProcess.start(bed);
+    await ftwall.ready();
+    bed.run(bed.router, ['iptables', '-w', '-D', 'FORWARD', '-m', 'comment', '--comment', 'ftwall', '-j', 'FTWALL-FORWARD']);
+    await ftwall.waitForEvent('rules_reinstalled', undefined, 10_000);
+    const rules = bed.run(bed.router, ['iptables-save', '-t', 'filter']);
+    assert.equal(rules.split('\n').filter((line) => line.includes('-j FTWALL-FORWARD')).length, 1);
+    assert.match(rules, /-A FORWARD -p tcp -m tcp --dport 9999 -j DROP/, "the operator's rule is untouched");
+    await ftwall.stop();
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+  });
+});

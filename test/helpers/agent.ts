@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * A traffic agent run inside a test-bed namespace: `node agent.ts <role> [key=value ...]`.
+ * Prints JSON lines: servers print {"listening":true} when ready and a report on stdin "report";
+ * senders print one result line and exit.
+ *   udp-server bind=IP:PORT        datagrams carry [seq u32][len u16][sha256(data) 32][data];
+ *                                  each report counts what arrived since the previous report
+ *   tcp-server bind=IP:PORT        reports bytes and sha256 per connection
+ *   udp-send to=IP:PORT count=N size=S
+ *   tcp-send to=IP:PORT bytes=N timeout=MS
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import readline from 'node:readline';
+
+const [role, ...rest] = process.argv.slice(2);
+const options = Object.fromEntries(rest.map((arg) => arg.split('=') as [string, string]));
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+const address = (text: string) => {
+  const [host, port] = text.split(':');
+  return { host: host!, port: Number(port) };
+};
+const onReport = (report: () => unknown) => {
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'report') print(report());
+    if (line.trim() === 'exit') process.exit(0);
+  });
+};
+
+if (role === 'udp-server') {
+  const { host, port } = address(options.bind!);
+  const socket = dgram.createSocket('udp4');
+  const seqs = new Set<number>();
+  let datagrams = 0;
+  let corrupt = 0;
+  socket.on('message', (message) => {
+    datagrams++;
+    if (message.length < 38) { corrupt++; return; }
+    const seq = message.readUInt32BE(0);
+    const length = message.readUInt16BE(4);
+    const data = message.subarray(38);
+    const ok = data.length === length && createHash('sha256').update(data).digest().equals(message.subarray(6, 38));
+    if (!ok) corrupt++;
+    else seqs.add(seq);
+  });
+  socket.bind(port, host, () => print({ listening: true }));
+  // Each report covers what arrived since the previous one.
+  onReport(() => {
+    const report = { datagrams, unique: seqs.size, corrupt };
+    seqs.clear();
+    datagrams = 0;
+    corrupt = 0;
+    return report;
+  });
+} else if (role === 'tcp-server') {
+  const { host, port } = address(options.bind!);
+  const streams: Array<{ bytes: number; sha256: string }> = [];
+  const server = net.createServer((socket) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    socket.on('data', (chunk) => { bytes += chunk.length; hash.update(chunk); });
+    socket.on('end', () => { streams.push({ bytes, sha256: hash.digest('hex') }); socket.end(); });
+    socket.on('error', () => {});
+  });
+  server.listen(port, host, () => print({ listening: true }));
+  onReport(() => ({ streams }));
+} else if (role === 'udp-send') {
+  const { host, port } = address(options.to!);
+  const count = Number(options.count ?? 100);
+  const size = Number(options.size ?? 200);
+  const socket = dgram.createSocket('udp4');
+  let sent = 0;
+  for (let seq = 0; seq < count; seq++) {
+    const data = randomBytes(size);
+    const header = Buffer.alloc(38);
+    header.writeUInt32BE(seq, 0);
+    header.writeUInt16BE(size, 4);
+    createHash('sha256').update(data).digest().copy(header, 6);
+    await new Promise<void>((resolve, reject) => socket.send([header, data], port, host, (error) => (error ? reject(error) : resolve())));
+    sent++;
+    if (seq % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1)); // pace: do not overrun the receiver
+  }
+  socket.close();
+  print({ sent });
+} else if (role === 'tcp-send') {
+  const { host, port } = address(options.to!);
+  const total = Number(options.bytes ?? 1_000_000);
+  const timeoutMs = Number(options.timeout ?? 3000);
+  const hash = createHash('sha256');
+  const socket = net.connect({ host, port });
+  const timer = setTimeout(() => { print({ connected: false, error: 'timeout' }); process.exit(0); }, timeoutMs);
+  socket.on('error', (error) => { clearTimeout(timer); print({ connected: false, error: error.message }); process.exit(0); });
+  socket.on('connect', async () => {
+    clearTimeout(timer);
+    let written = 0;
+    while (written < total) {
+      const chunk = randomBytes(Math.min(65536, total - written));
+      hash.update(chunk);
+      written += chunk.length;
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    socket.end();
+    socket.on('close', () => print({ connected: true, bytes: written, sha256: hash.digest('hex') }));
+    socket.resume();
+  });
+} else {
+  process.stderr.write(`unknown role ${role}\n`);
+  process.exit(2);
+}

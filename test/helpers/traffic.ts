@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** Drives test/helpers/agent.ts inside test-bed namespaces. */
+import { fileURLToPath } from 'node:url';
+import { JsonLines, type JsonLine } from './json-lines.ts';
+import type { TestBed } from './netns.ts';
+
+const AGENT = fileURLToPath(new URL('./agent.ts', import.meta.url));
+
+/** A long-running agent server: started, ready when it prints {"listening":true}. */
+export class AgentServer {
+  readonly #lines: JsonLines;
+  readonly #stdin: NodeJS.WritableStream;
+  #reports = 0;
+
+  private constructor(lines: JsonLines, stdin: NodeJS.WritableStream) {
+    this.#lines = lines;
+    this.#stdin = stdin;
+  }
+
+  static async start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server', bind: string): Promise<AgentServer> {
+    const child = bed.spawn(ns, [process.execPath, AGENT, role, `bind=${bind}`]);
+    const server = new AgentServer(new JsonLines(child.stdout!), child.stdin!);
+    await server.#lines.waitFor((line) => line.listening === true, 10_000, `${role} on ${bind} listening`);
+    return server;
+  }
+
+  /** Asks for the current report. */
+  async report(): Promise<JsonLine> {
+    const index = ++this.#reports;
+    this.#stdin.write('report\n');
+    let seen = 0;
+    return this.#lines.waitFor((line) => !('listening' in line) && ++seen === index, 10_000, 'a report');
+  }
+}
+
+/** Runs a one-shot agent role in a namespace and returns its result line. */
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send', args: Record<string, string | number>): JsonLine {
+  const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
+  return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
+}
+
+/** iptables-save of a namespace without comments and counters, for before/after comparisons. */
+export function iptablesSnapshot(bed: TestBed, ns: string): string {
+  return bed.run(ns, ['iptables-save'])
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]/g, '[0:0]'))
+    .join('\n');
+}
+
+/** Sum of id_sequence over the router's NFQUEUE queues: how many packets were ever queued. */
+export function packetsQueued(bed: TestBed): number {
+  const text = bed.try(bed.router, ['cat', '/proc/net/netfilter/nfnetlink_queue']).stdout;
+  return text.split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[7]), 0);
+}
+
+/** GET http://host:port/path from inside a namespace; returns status and body. */
+export function httpGet(bed: TestBed, ns: string, url: string): { status: number; body: string } {
+  const script = `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`;
+  return JSON.parse(bed.run(ns, [process.execPath, '-e', script]).trim()) as { status: number; body: string };
+}
