@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { SETTINGS } from './config/schema.ts';
-import { Daemon, StartupError } from './main.ts';
+import { Daemon, StartupError, rulePlanFor } from './main.ts';
 import { IptablesError, chooseBackend, IptablesRules } from './rules/iptables.ts';
-import { planRules, renderInstall } from './rules/plan.ts';
+import { renderInstall } from './rules/plan.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -47,10 +47,7 @@ function printRules(): number {
   } catch (error) {
     if (!(error instanceof IptablesError)) throw error;
   }
-  const plan = planRules({
-    lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
-    mark: config.mark, probePort: config.probePort, dockerUser,
-  });
+  const plan = rulePlanFor(config, dockerUser);
   const tool = backend === 'auto' ? 'iptables-restore' : `iptables-${backend}-restore`;
   process.stdout.write(`# ftwall ${VERSION}: applied with \`${tool} --noflush\` after removing any FTWALL-* leftovers\n`);
   process.stdout.write(renderInstall(plan));

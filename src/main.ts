@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * The daemon: wires config, rules, worker pool, state and telemetry together. Start order:
- * instance lock -> HTTP -> backend -> workers bind their queues -> remove leftovers and install rules
- * -> ready. Stop order: rules removed first -> queued packets drained -> workers closed -> exit 0.
+ * The daemon: wires config, rules, worker pool, state, actions and telemetry together.
+ * Start: instance lock -> HTTP -> backend -> peer store loaded -> raw and probe sockets -> workers
+ * bind their queues -> leftovers removed and rules installed -> ready.
+ * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
 import type net from 'node:net';
+import { LockKeeper } from './actions/lock-keeper.ts';
+import { ProbeSocket } from './actions/prober.ts';
+import { Spoofer, openRawSender } from './actions/spoofer.ts';
 import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { CidrList, parseCidr } from './core/cidr.ts';
+import { ipToString } from './core/packet.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
 import { readKernelQueueStats } from './queue/kernel-stats.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { planRules, type TablePlan } from './rules/plan.ts';
-import { SharedState } from './state/shared-state.ts';
+import { StateWriter, type SpoofRequest } from './state/apply.ts';
+import { ClientDirectory } from './state/client-dir.ts';
+import { PeerStore } from './state/peer-store.ts';
+import { PeerSource, SharedState } from './state/shared-state.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
-import { missingInterfaces } from './system/interfaces.ts';
+import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 
@@ -34,6 +44,13 @@ export class StartupError extends Error {
 
 const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
+export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
+  return planRules({
+    lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
+    mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
+  });
+}
+
 export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer): WorkerInit[] {
   return Array.from({ length: config.workers }, (_, index) => ({
     index,
@@ -43,10 +60,23 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     maxLength: config.queueMaxLength,
     socketBufferBytes: config.socketBufferBytes,
     mark: config.mark,
-    decider: 'pass-through' as const,
+    policy: {
+      networkNames: config.networkNames,
+      blockUdp: config.blockUdp,
+      lockSeconds: config.lockSeconds,
+      probePort: config.probePort,
+      exempt: config.exempt.entries.map((entry) => entry.text).join(','),
+      safetyNet: config.safetyNet,
+      monitor: config.mode === 'monitor',
+    },
     state: state.init,
     counters,
   }));
+}
+
+/** The LAN interfaces' IPv4 networks: spoofed replies and probes go only there. */
+function lanNetworks(interfaces: readonly string[]): CidrList {
+  return new CidrList(interfaces.flatMap((name) => ipv4Addresses(name).map((a) => parseCidr(`${a.address}/${a.prefixLength}`))));
 }
 
 export class Daemon {
@@ -57,9 +87,13 @@ export class Daemon {
   #pool: WorkerPool | undefined;
   #rules: IptablesRules | undefined;
   #plan: TablePlan | undefined;
+  #spoofer: Spoofer | undefined;
+  #probes: ProbeSocket | undefined;
+  #peerStore: PeerStore | undefined;
+  #clientDir: ClientDirectory | undefined;
   #rulesInstalled = false;
   #stopping = false;
-  #checkTimer: NodeJS.Timeout | undefined;
+  #timers: NodeJS.Timeout[] = [];
   readonly counters: SharedCounters;
   readonly state: SharedState;
 
@@ -87,6 +121,7 @@ export class Daemon {
     const log = this.#log;
     for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
     log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
+    if (config.mode === 'monitor') log.warn({ event: 'monitor_mode' }, 'FTWALL_MODE=monitor: deciding and logging only, every packet is accepted');
     try {
       const missing = missingInterfaces(config.lanInterfaces);
       if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
@@ -98,23 +133,38 @@ export class Daemon {
       this.#rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
+      this.#loadPeerStore();
+      if (config.clientDir) this.#clientDir = new ClientDirectory(config.clientDir);
+      const lan = lanNetworks(config.lanInterfaces);
+      if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address: no spoofed replies or probes can be sent');
+      this.#spoofer = new Spoofer({
+        lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
+        onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
+      });
+      this.#probes = await ProbeSocket.open(config.probePort).catch((error: Error) => {
+        throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
+      });
+
       this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer), workerUrl });
       this.#pool.on('died', (queue, exitCode, error) => log.error({ event: 'worker_died', queue, exit_code: exitCode, error }, `worker of queue ${queue} died; restarting (its queue passes traffic meanwhile)`));
       this.#pool.on('ready', (queue, restarts) => { if (restarts > 0) log.warn({ event: 'worker_restarted', queue, restarts }, `worker of queue ${queue} restarted`); });
       this.#pool.on('failed', (queue, message) => log.error({ event: 'worker_restart_failed', queue, error: message }, `worker of queue ${queue} could not restart`));
+      this.#pool.on('batch', (events, spoofs) => this.#onBatch(events, spoofs));
       await this.#pool.start();
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
-      this.#plan = planRules({
-        lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
-        mark: config.mark, probePort: config.probePort, dockerUser: this.#rules.hasChain('filter', 'DOCKER-USER'),
-      });
+      this.#plan = rulePlanFor(config, this.#rules.hasChain('filter', 'DOCKER-USER'));
       const leftovers = this.#rules.install(this.#plan);
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: this.#plan.chains, rules: this.#plan.rules.length, jumps: this.#plan.jumps.length }, 'rules installed');
-      this.#checkTimer = setInterval(() => this.#checkRules(), RULES_CHECK_INTERVAL_MS);
-      this.#checkTimer.unref();
+
+      this.#every(RULES_CHECK_INTERVAL_MS, () => this.#checkRules());
+      if (config.lockSeconds > 0) {
+        const probes = this.#probes;
+        const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
+        this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
+      }
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -123,6 +173,54 @@ export class Daemon {
       }
       throw error;
     }
+  }
+
+  #every(ms: number, run: () => void): void {
+    const timer = setInterval(run, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #loadPeerStore(): void {
+    if (!this.#config.peerStore) return;
+    this.#peerStore = new PeerStore(this.#config.peerStore);
+    const loaded = this.#peerStore.load();
+    const writer = new StateWriter(this.state, this.#config.lockSeconds);
+    const now = this.state.ticks();
+    for (const peer of loaded.peers) writer.learnPeer(peer.ip, peer.port, 0, PeerSource.STORE, now);
+    for (const skipped of loaded.skipped) {
+      this.#log.warn({ event: 'peer_store_line_skipped', path: this.#peerStore.path, line: skipped.line, text: skipped.text }, `peer store line ${skipped.line} skipped: not ip:port`);
+    }
+    this.#log.info({ event: 'peer_store_loaded', path: this.#peerStore.path, peers: loaded.peers.length }, `loaded ${loaded.peers.length} peers`);
+  }
+
+  /** The events and spoof requests of one worker batch. */
+  #onBatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
+    const learned: string[] = [];
+    for (const event of events) {
+      this.#report(event);
+      if (event.event === 'peer_learned') learned.push(`${event.dest_ip}:${event.dest_port}`);
+    }
+    if (learned.length > 0) {
+      try {
+        this.#peerStore?.append(learned);
+      } catch (error) {
+        this.#log.error({ event: 'peer_store_write_failed', error: (error as Error).message }, 'could not append to the peer store');
+      }
+    }
+    for (const request of spoofs) {
+      if (this.#spoofer?.send(request) === 'sent') {
+        this.#log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
+      }
+    }
+  }
+
+  /** Logs one state-change event and keeps the client directory in step. */
+  #report(event: FtEvent): void {
+    this.#log.info(event, EVENT_MESSAGES[event.event]);
+    if (!this.#clientDir || !event.src_ip) return;
+    if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
+    else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
   }
 
   #checkRules(): void {
@@ -141,18 +239,27 @@ export class Daemon {
       try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
       this.#rulesInstalled = false;
     }
+    await this.#closeAll();
+  }
+
+  async #closeAll(): Promise<void> {
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
     await this.#pool?.close();
+    this.#spoofer?.close();
+    this.#probes?.close();
+    this.#clientDir?.clear();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    this.#http?.closeAllConnections();
     this.#lock?.close();
   }
 
-  /** Removes the rules, lets queued packets be decided, closes the workers. */
+  /** Removes the rules, lets queued packets be decided, closes the workers and sockets. */
   async stop(reason: string): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
-    if (this.#checkTimer) clearInterval(this.#checkTimer);
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
     if (this.#rules) {
       try {
         const removed = this.#rules.removeOwned('filter');
@@ -164,10 +271,11 @@ export class Daemon {
     }
     await this.#drain();
     await this.#pool?.close();
-    log.info({ event: 'workers_stopped', packets: this.counters.total(Counter.packets), dropped: this.counters.total(Counter.dropped) }, 'workers stopped');
-    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
-    this.#http?.closeAllConnections();
-    this.#lock?.close();
+    log.info({
+      event: 'workers_stopped', packets: this.counters.total(Counter.packets), dropped: this.counters.total(Counter.dropped),
+      spoofs: this.#spoofer?.counts,
+    }, 'workers stopped');
+    await this.#closeAll();
   }
 
   /** Waits until the kernel holds no packet in our queues (or FTWALL_DRAIN_MS passes). */

@@ -59,3 +59,20 @@ export function parseBoolean(value: unknown): boolean {
   if (['false', 'no', 'off', '0'].includes(text)) return false;
   throw new Error(`must be true or false, got "${String(value)}"`);
 }
+
+/** A comma list of non-empty names without NUL or commas. */
+export function parseNameList(value: unknown): string[] {
+  const items = String(value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new Error('must name at least one network name (e.g. "KaZaA,fileshare")');
+  for (const item of items) {
+    if (item.length > 24 || /[^\x21-\x7e]/.test(item)) throw new Error(`"${item}" is not a network name (1..24 printable characters)`);
+  }
+  return [...new Set(items)];
+}
+
+/** An absolute file path, or "" for "off". */
+export function parsePath(value: unknown): string {
+  const text = String(value ?? '').trim();
+  if (text !== '' && !text.startsWith('/')) throw new Error(`must be an absolute path or empty, got "${text}"`);
+  return text;
+}

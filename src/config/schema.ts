@@ -4,9 +4,12 @@
  * holds defaults; README and `ftwall --help` are generated from / checked against this table.
  */
 import os from 'node:os';
-import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit } from './formats.ts';
+import { CidrList } from '../core/cidr.ts';
+import { DEFAULT_NETWORK_NAMES } from '../core/fasttrack.ts';
+import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit, parseNameList, parsePath } from './formats.ts';
 
 export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
+export const MODES = ['enforce', 'monitor'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** One setting: a parser from the raw environment string plus the text the operator reads. */
@@ -40,6 +43,46 @@ export const SETTINGS = {
     env: 'FTWALL_LOCK_SECONDS', default: '120',
     doc: 'Time lock: seconds a FastTrack client loses all new TCP connections after a SYN to a known peer; 0 disables locks.',
     parse: (raw) => parseInteger(raw, 0, 86400),
+  }),
+  mode: setting({
+    env: 'FTWALL_MODE', default: 'enforce',
+    doc: 'enforce: drop what the decisions say; monitor: decide, log and count the same, but accept every packet.',
+    parse: (raw) => parseChoice(raw, MODES),
+  }),
+  blockUdp: setting({
+    env: 'FTWALL_BLOCK_UDP', default: 'true',
+    doc: 'Drop FastTrack UDP and UDP to known peers; false lets it through after noting it (the original -n).',
+    parse: parseBoolean,
+  }),
+  networkNames: setting({
+    env: 'FTWALL_NETWORK_NAMES', default: DEFAULT_NETWORK_NAMES.join(','),
+    doc: 'FastTrack network names recognised in 0x27 pings and 0x28 pongs, comma separated (case matters).',
+    parse: parseNameList,
+  }),
+  exempt: setting({
+    env: 'FTWALL_EXEMPT', default: '',
+    doc: 'LAN hosts ftwall never touches, as a comma list of IPv4 addresses or CIDRs.',
+    parse: (raw) => CidrList.parse(String(raw)),
+  }),
+  safetyNet: setting({
+    env: 'FTWALL_SAFETY_NET', default: 'true',
+    doc: 'Also queue TCP segments carrying FastTrack HTTP markers (xt_string rules) and block their flows.',
+    parse: parseBoolean,
+  }),
+  peerStore: setting({
+    env: 'FTWALL_PEER_STORE', default: '/var/lib/ftwall/peers.txt',
+    doc: 'Append-only file of learned peers (one ip:port per line), reloaded at start; empty disables it (the original -f).',
+    parse: parsePath,
+  }),
+  clientDir: setting({
+    env: 'FTWALL_CLIENT_DIR', default: '',
+    doc: 'Directory with one file per identified LAN client, removed when the client stops; empty disables it (the original -c).',
+    parse: parsePath,
+  }),
+  spoofRate: setting({
+    env: 'FTWALL_SPOOF_RATE', default: '200',
+    doc: 'Most spoofed pongs sent per second in all (more are skipped and counted).',
+    parse: (raw) => parseInteger(raw, 1, 100000),
   }),
   httpAddress: setting({
     env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',

@@ -12,6 +12,11 @@ export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 }
 /** One parsed packet. Fields are valid only as far as `ipv4` and `transport` say. */
 export class PacketView {
   bytes: Uint8Array = new Uint8Array(0);
+  /** Netfilter hook it was queued from (set by the caller, not by parsePacket): 1 INPUT, 2 FORWARD. */
+  hook = 2;
+  /** Source hardware address (set by the caller): first four bytes and next two, big-endian; 0 when unknown. */
+  srcMacHigh = 0;
+  srcMacLow = 0;
   /** Offset of the IP header in bytes. */
   offset = 0;
   /** Captured length from `offset`. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** Every message between the main thread and the workers, both directions, in one place. */
+import type { SpoofRequest } from '../state/apply.ts';
 import type { SharedStateInit } from '../state/shared-state.ts';
+import type { FtEvent } from '../telemetry/events.ts';
 
 /** What a worker is started with (structured-cloned; SharedArrayBuffers are shared, not copied). */
 export interface WorkerInit {
@@ -13,17 +15,31 @@ export interface WorkerInit {
   socketBufferBytes: number;
   /** Mark bit set on packets that were decided and accepted. */
   mark: number;
-  /** Which decider to run: the FastTrack core, or accept-all. */
-  decider: 'pass-through';
+  /** The decision core's policy, in plain data. */
+  policy: WorkerPolicy;
   state: SharedStateInit;
   counters: SharedArrayBuffer;
+}
+
+export interface WorkerPolicy {
+  networkNames: string[];
+  blockUdp: boolean;
+  lockSeconds: number;
+  probePort: number;
+  /** CIDR list text (FTWALL_EXEMPT). */
+  exempt: string;
+  safetyNet: boolean;
+  /** monitor: decide and report, but accept every packet. */
+  monitor: boolean;
 }
 
 /** Worker -> main. */
 export type WorkerMessage =
   | { type: 'ready'; queue: number }
   | { type: 'fatal'; queue: number; message: string }
-  | { type: 'stopped'; queue: number; counters: Record<string, number> };
+  | { type: 'stopped'; queue: number; counters: Record<string, number> }
+  /** State changes and actions of one batch (only sent when there are any). */
+  | { type: 'batch'; queue: number; events: FtEvent[]; spoofs: SpoofRequest[] };
 
 /** Main -> worker. */
 export type MainMessage = { type: 'stop' };

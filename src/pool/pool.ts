@@ -6,6 +6,8 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { SpoofRequest } from '../state/apply.ts';
+import type { FtEvent } from '../telemetry/events.ts';
 import type { MainMessage, WorkerInit, WorkerMessage } from './messages.ts';
 
 export interface PoolEvents {
@@ -15,6 +17,8 @@ export interface PoolEvents {
   died: [queue: number, exitCode: number, error: string | undefined];
   /** A restarted worker could not open its queue. */
   failed: [queue: number, message: string];
+  /** The state changes and actions of one worker batch. */
+  batch: [events: FtEvent[], spoofs: SpoofRequest[]];
 }
 
 export interface PoolOptions {
@@ -72,7 +76,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       let settled = false;
       let lastError: string | undefined;
       worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ready') {
+        if (message.type === 'batch') {
+          this.emit('batch', message.events, message.spoofs);
+        } else if (message.type === 'ready') {
           slot.ready = true;
           settled = true;
           this.emit('ready', slot.init.queue, slot.restarts);

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * One worker thread: owns one NFQUEUE queue, parses each packet of a batch into a reused view,
- * asks the decider, and writes the verdict. Every failure path ends in ACCEPT and is counted.
+ * One worker thread: owns one NFQUEUE queue. For each packet of a batch: parse into a reused
+ * view, decide with the pure core, apply the decision to the shared state at once (so the next
+ * packet of any worker sees it), set the verdict. Events and spoof requests of the batch go to the
+ * main thread in one message, only when there are any. Every failure path ends in ACCEPT and is counted.
  */
 import { NfQueue, type PacketBatch } from 'nfqueue-bindings';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CidrList } from '../core/cidr.ts';
+import { FastTrackDecider } from '../core/decide.ts';
+import { NetworkNames } from '../core/fasttrack.ts';
 import { PacketView, parsePacket } from '../core/packet.ts';
-import { PassThroughDecider } from '../core/pass-through.ts';
-import { Decision, Verdict, type PacketDecider } from '../core/types.ts';
+import { Decision, Verdict } from '../core/types.ts';
+import { StateWriter, type SpoofRequest } from '../state/apply.ts';
+import { SharedState } from '../state/shared-state.ts';
+import { SharedStateView } from '../state/view.ts';
 import { Counter, SharedCounters } from '../telemetry/counters.ts';
+import type { FtEvent } from '../telemetry/events.ts';
 import type { MainMessage, WorkerInit, WorkerMessage } from './messages.ts';
 
 const init = workerData as WorkerInit;
@@ -16,29 +24,48 @@ const port = parentPort!;
 const post = (message: WorkerMessage) => port.postMessage(message);
 const counters = new SharedCounters(init.counters);
 const row = init.index;
+const policy = init.policy;
 
-function createDecider(): PacketDecider {
-  return new PassThroughDecider();
-}
-
-const decider = createDecider();
+const state = new SharedState(init.state);
+const decider = new FastTrackDecider({
+  names: new NetworkNames(policy.networkNames),
+  blockUdp: policy.blockUdp,
+  lockEnabled: policy.lockSeconds > 0,
+  probePort: policy.probePort,
+  exempt: CidrList.parse(policy.exempt),
+  safetyNet: policy.safetyNet,
+}, new SharedStateView(state));
+const writer = new StateWriter(state, policy.lockSeconds);
 const packet = new PacketView();
 const decision = new Decision();
 const mark = init.mark >>> 0;
+const reasonCounts = new Float64Array(Counter.COLUMNS - Counter.reasonBase);
 
 function handleBatch(batch: PacketBatch): void {
-  const now = Date.now();
+  const now = state.ticks();
   let dropped = 0;
+  let events: FtEvent[] | undefined;
+  let spoofs: SpoofRequest[] | undefined;
+  reasonCounts.fill(0);
   for (let i = 0; i < batch.count; i++) {
-    parsePacket(packet, batch.bytes, batch.payloadOffset(i), batch.payloadLength(i));
     decision.reset();
     try {
+      parsePacket(packet, batch.bytes, batch.payloadOffset(i), batch.payloadLength(i));
+      packet.hook = batch.hook(i);
+      packet.srcMacHigh = batch.hwaddrLength(i) >= 6 ? batch.hwaddrHigh(i) : 0;
+      packet.srcMacLow = batch.hwaddrLength(i) >= 6 ? batch.hwaddrLow(i) : 0;
       decider.decide(packet, now, decision);
+      if (decision.identifyClient || decision.learnPeer || decision.lockClient || decision.spoofPong || decision.probeAnswer) {
+        events ??= [];
+        spoofs ??= [];
+        writer.apply(packet, decision, now, events, spoofs);
+      }
     } catch {
       counters.add(row, Counter.handlerErrors, 1);
       decision.verdict = Verdict.ACCEPT;
     }
-    if (decision.verdict === Verdict.DROP) {
+    reasonCounts[decision.reason]!++;
+    if (decision.verdict === Verdict.DROP && !policy.monitor) {
       batch.drop(i);
       dropped++;
     } else {
@@ -50,6 +77,13 @@ function handleBatch(batch: PacketBatch): void {
   counters.add(row, Counter.dropped, dropped);
   counters.add(row, Counter.accepted, batch.count - dropped);
   counters.add(row, Counter.batches, 1);
+  for (let reason = 0; reason < reasonCounts.length; reason++) {
+    if (reasonCounts[reason] !== 0) counters.add(row, Counter.reasonBase + reason, reasonCounts[reason]!);
+  }
+  if (events && (events.length > 0 || spoofs!.length > 0)) {
+    counters.add(row, Counter.spoofsRequested, spoofs!.length);
+    post({ type: 'batch', queue: init.queue, events, spoofs: spoofs! });
+  }
 }
 
 let queue: NfQueue;

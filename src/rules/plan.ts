@@ -20,7 +20,21 @@ export interface RulePlanOptions {
   probePort: number;
   /** Hook DOCKER-USER as well (when the chain exists). */
   dockerUser: boolean;
+  /** Queue TCP segments that carry FastTrack HTTP markers (xt_string). */
+  safetyNet: boolean;
 }
+
+/**
+ * The safety net's string rules: [marker, last byte offset searched from the IP header]. Only
+ * segments containing a marker are queued, so ordinary TCP data never reaches ftwall.
+ */
+export const SAFETY_NET_STRINGS: ReadonlyArray<[string, number]> = [
+  ['GET /.hash=', 200],
+  ['GIVE ', 130],
+  ['X-Kazaa-', 1600],
+  ['KazaaClient', 1600],
+  ['PeerEnabler/', 1600],
+];
 
 /** Rules of one table: chains to create, rules appended to them, jumps inserted into built-ins. */
 export interface TablePlan {
@@ -50,6 +64,11 @@ export function planRules(options: RulePlanOptions): TablePlan {
     // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
     rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'udp', ...queue]);
     rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '--syn', ...queue]);
+    if (options.safetyNet) {
+      for (const [marker, to] of SAFETY_NET_STRINGS) {
+        rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
+      }
+    }
     // Answers to ftwall's own probes come to the router itself.
     rules.push(['-A', INPUT_CHAIN, '-i', lan, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
   }

@@ -31,11 +31,20 @@ export const Client = {
   lastSeen: 3,
   macHigh: 4,
   macLow: 5,
-  lockStarted: 6,
+  /** Tick of the last lock (re)start: probes go out half a lock period after it. */
+  lockRefreshed: 6,
   probeSent: 7,
   probeAnswered: 8,
-  WORDS: 9,
+  /** Tick a lock_refreshed event was last reported (at most one per second per client). */
+  refreshReported: 9,
+  /** Length and bytes (packed big-endian, 4 per word) of the client's own 0x27 ping: the probe. */
+  pingLength: 10,
+  ping: 11,
+  WORDS: 11 + 8,
 } as const;
+
+/** Longest ping kept for probes (bytes). */
+export const PING_MAX_BYTES = 32;
 
 export const ClientFlag = { IDENTIFIED: 1 } as const;
 

@@ -3,15 +3,19 @@
  * Per-worker packet counters in one SharedArrayBuffer: each worker writes only its own row, the
  * main thread sums the rows for /metrics. No messages per packet or per batch.
  */
+import { REASON_NAMES } from '../core/types.ts';
+
 export const Counter = {
   packets: 0,
   accepted: 1,
   dropped: 2,
   batches: 3,
   handlerErrors: 4,
-  COLUMNS: 5,
+  spoofsRequested: 5,
+  /** First of REASON_NAMES.length columns: packets per decision reason. */
+  reasonBase: 6,
+  COLUMNS: 6 + REASON_NAMES.length,
 } as const;
-export type CounterName = Exclude<keyof typeof Counter, 'COLUMNS'>;
 
 export class SharedCounters {
   readonly words: Float64Array;

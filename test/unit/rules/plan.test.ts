@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findOwned, matchesPlan, planRules, queueTarget, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false };
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);
@@ -23,6 +23,14 @@ test('the plan queues UDP and SYNs forwarded from each LAN interface and probe a
   assert.match(text, /^\*filter\n:FTWALL-FORWARD - \[0:0\]\n:FTWALL-INPUT - \[0:0\]\n/);
   assert.match(text, /-I FORWARD 1 -m comment --comment ftwall -j FTWALL-FORWARD\n-I INPUT 1 -m comment --comment ftwall -j FTWALL-INPUT\nCOMMIT\n$/);
   assert.doesNotMatch(text, /DOCKER-USER/);
+});
+
+test('the safety net queues only TCP segments carrying FastTrack HTTP markers, from each LAN interface', () => {
+  const text = renderInstall(planRules({ ...options, safetyNet: true }));
+  assert.match(text, /-A FTWALL-FORWARD -i lan0 -p tcp -m string --algo bm --to 200 --string "GET \/\.hash=" -j NFQUEUE/);
+  assert.match(text, /-A FTWALL-FORWARD -i wlan0 -p tcp -m string --algo bm --to 1600 --string X-Kazaa- -j NFQUEUE/);
+  assert.match(text, /--string "GIVE " /);
+  assert.doesNotMatch(renderInstall(planRules(options)), /-m string/);
 });
 
 test('DOCKER-USER is hooked only when it exists', () => {

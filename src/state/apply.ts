@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * Applies a Decision's state changes to the shared tables (in the worker, right after deciding,
+ * so the very next packet of any worker sees them) and reports each real change as an event.
+ */
+import type { PacketView } from '../core/packet.ts';
+import { ipToString } from '../core/packet.ts';
+import { REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
+import type { FtEvent } from '../telemetry/events.ts';
+import { NOT_FOUND } from './shared-table.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, TICK_MS, type SharedState } from './shared-state.ts';
+
+/** Ticks between two lock_refreshed events of one client (one second). */
+const REFRESH_REPORT_TICKS = 1000 / TICK_MS;
+
+/** A spoofed 0x28 pong to send: to the client, as if from the peer. */
+export interface SpoofRequest {
+  clientIp: number;
+  clientPort: number;
+  peerIp: number;
+  peerPort: number;
+  /** The ping's minimum encryption type, echoed in the pong. */
+  encryptionType: number;
+  /** The ping's network name (e.g. KaZaA). */
+  networkName: string;
+}
+
+export function formatMac(high: number, low: number): string {
+  const bytes = [high >>> 24, (high >>> 16) & 0xff, (high >>> 8) & 0xff, high & 0xff, (low >>> 24) & 0xff, (low >>> 16) & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export class StateWriter {
+  readonly #state: SharedState;
+  readonly #lockTicks: number;
+
+  constructor(state: SharedState, lockSeconds: number) {
+    this.#state = state;
+    this.#lockTicks = Math.round((lockSeconds * 1000) / TICK_MS);
+  }
+
+  /** Applies `decision` for `packet`; appends events and spoof requests. */
+  apply(packet: PacketView, decision: Decision, now: number, events: FtEvent[], spoofs: SpoofRequest[]): void {
+    const action = decision.verdict === Verdict.DROP ? 'blocked' : 'allowed';
+    const proto = packet.protocol === 17 ? 'UDP' : 'TCP';
+    const reason = REASON_NAMES[decision.reason];
+    const eve = () => ({
+      src_ip: ipToString(packet.srcIp), dest_ip: ipToString(packet.dstIp),
+      src_port: packet.srcPort, dest_port: packet.dstPort, proto, action, reason,
+    } as const);
+    if (decision.identifyClient) this.#identify(packet, decision, now, events, eve);
+    if (decision.learnPeer) {
+      const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
+      if (this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, source, now)) events.push({ event: 'peer_learned', ...eve(), source: source === PeerSource.UDP ? 'udp' : 'safety_net' });
+      if (decision.reason === Reason.SAFETY_NET) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
+    }
+    if (decision.extraPeerIp !== 0 && this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, PeerSource.SAFETY_NET, now)) {
+      events.push({ event: 'peer_learned', ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort, source: 'x_kazaa_supernodeip' });
+    }
+    if (decision.probeAnswer) events.push({ event: 'probe_answered', ...eve() });
+    if (decision.lockClient) this.#lock(packet.srcIp, now, events, eve);
+    if (decision.spoofPong) {
+      const at = packet.payloadOffset;
+      const bytes = packet.bytes;
+      spoofs.push({
+        clientIp: packet.srcIp, clientPort: packet.srcPort, peerIp: packet.dstIp, peerPort: packet.dstPort,
+        encryptionType: ((bytes[at + 1]! << 24) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!) >>> 0,
+        networkName: String.fromCharCode(...bytes.subarray(at + 6, at + packet.payloadLength - 1)),
+      });
+    }
+  }
+
+  /** Adds or refreshes a peer; true when it was not known before. */
+  learnPeer(ip: number, port: number, client: number, source: number, now: number): boolean {
+    const peers = this.#state.peers;
+    const slot = peers.upsert(ip, port);
+    if (slot === NOT_FOUND) return false;
+    const isNew = peers.get(slot, Peer.lastSeen) === 0;
+    peers.set(slot, Peer.lastSeen, now);
+    if (isNew) peers.set(slot, Peer.firstClient, client | 0);
+    peers.setBits(slot, Peer.sources, source);
+    return isNew;
+  }
+
+  #identify(packet: PacketView, decision: Decision, now: number, events: FtEvent[], eve: () => object): void {
+    const clients = this.#state.clients;
+    const slot = clients.upsert(packet.srcIp, 0);
+    if (slot === NOT_FOUND) return;
+    const flags = clients.get(slot, Client.flags);
+    clients.set(slot, Client.lastSeen, now);
+    if (packet.srcMacHigh !== 0 || packet.srcMacLow !== 0) {
+      clients.set(slot, Client.macHigh, packet.srcMacHigh | 0);
+      clients.set(slot, Client.macLow, packet.srcMacLow | 0);
+    }
+    if (decision.spoofPong) {
+      // Keep the client's own ping and port: the probe is a copy of it.
+      clients.set(slot, Client.fastTrackPort, packet.srcPort);
+      const length = Math.min(packet.payloadLength, PING_MAX_BYTES);
+      for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
+        let value = 0;
+        for (let b = 0; b < 4; b++) {
+          const index = word * 4 + b;
+          value = (value << 8) | (index < length ? packet.bytes[packet.payloadOffset + index]! : 0);
+        }
+        clients.set(slot, Client.ping + word, value | 0);
+      }
+      clients.set(slot, Client.pingLength, length);
+    }
+    if ((flags & ClientFlag.IDENTIFIED) === 0) {
+      clients.setBits(slot, Client.flags, ClientFlag.IDENTIFIED);
+      events.push({ event: 'client_identified', ...eve(), src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined });
+    }
+  }
+
+  #lock(ip: number, now: number, events: FtEvent[], eve: () => object): void {
+    const clients = this.#state.clients;
+    const slot = clients.upsert(ip, 0);
+    if (slot === NOT_FOUND) return;
+    const until = now + this.#lockTicks;
+    const previous = clients.get(slot, Client.lockUntil);
+    clients.raise(slot, Client.lockUntil, until);
+    clients.raise(slot, Client.lockRefreshed, now);
+    if (previous <= now) {
+      clients.set(slot, Client.refreshReported, now);
+      events.push({ event: 'lock_started', ...eve(), lock_until: new Date(this.#state.toMs(until)).toISOString() });
+    } else if (now - clients.get(slot, Client.refreshReported) >= REFRESH_REPORT_TICKS) {
+      clients.set(slot, Client.refreshReported, now);
+      events.push({ event: 'lock_refreshed', ...eve(), lock_until: new Date(this.#state.toMs(until)).toISOString() });
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The pure decision core with a plain-object state: FTWALL.md's decisions 1-5.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CidrList } from '../../../src/core/cidr.ts';
+import { FastTrackDecider, type CorePolicy } from '../../../src/core/decide.ts';
+import { DEFAULT_NETWORK_NAMES, NetworkNames } from '../../../src/core/fasttrack.ts';
+import { PacketView, Protocol, TcpFlag, ipFromString, parsePacket } from '../../../src/core/packet.ts';
+import { Decision, PacketHook, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
+import { buildIpv4 } from '../../helpers/packets.ts';
+
+const PING = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
+const CLIENT = '10.77.1.10';
+const PEER = '198.51.100.7';
+
+class PlainState implements StateView {
+  peers = new Set<string>();
+  locks = new Map<number, number>();
+  identified = new Set<number>();
+  isPeer(ip: number, port: number) { return this.peers.has(`${ip}:${port}`); }
+  lockUntil(ip: number) { return this.locks.get(ip) ?? 0; }
+  isIdentifiedClient(ip: number) { return this.identified.has(ip); }
+}
+
+function setup(overrides: Partial<CorePolicy> = {}) {
+  const state = new PlainState();
+  const policy: CorePolicy = {
+    names: new NetworkNames(DEFAULT_NETWORK_NAMES), blockUdp: true, lockEnabled: true, probePort: 41214,
+    exempt: CidrList.parse(''), safetyNet: true, ...overrides,
+  };
+  const decider = new FastTrackDecider(policy, state);
+  const decide = (spec: Parameters<typeof buildIpv4>[0], hook: number = PacketHook.FORWARD, now = 100) => {
+    const view = new PacketView();
+    const bytes = buildIpv4(spec);
+    parsePacket(view, bytes, 0, bytes.length);
+    view.hook = hook;
+    const out = new Decision();
+    decider.decide(view, now, out);
+    return out;
+  };
+  return { state, decide };
+}
+
+const udp = (payload: number[], dst = PEER, dstPort = 1214, src = CLIENT) => ({ protocol: Protocol.UDP, src, dst, srcPort: 3531, dstPort, payload });
+const syn = (dst = PEER, dstPort = 1214, src = CLIENT) => ({ protocol: Protocol.TCP, src, dst, srcPort: 40000, dstPort, tcpFlags: TcpFlag.SYN, payload: [] });
+
+test('1. a ping identifies the client, learns the peer, asks for a spoofed pong, and is dropped', () => {
+  const { decide } = setup();
+  const out = decide(udp(PING));
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.equal(out.reason, Reason.FASTTRACK_UDP);
+  assert.ok(out.identifyClient && out.learnPeer && out.spoofPong);
+  assert.equal(out.lockClient, false, 'UDP alone does not lock');
+});
+
+test('1. with FTWALL_BLOCK_UDP=false the ping is noted but passes (the original -n)', () => {
+  const out = setup({ blockUdp: false }).decide(udp(PING));
+  assert.equal(out.verdict, Verdict.ACCEPT);
+  assert.ok(out.learnPeer && out.spoofPong);
+});
+
+test('weak types (0x29, 0x2A) count only from an identified client', () => {
+  const { state, decide } = setup();
+  const setupMessage = [0x2a, 1, 2, 3, 4];
+  assert.equal(decide(udp(setupMessage)).reason, Reason.NOT_FASTTRACK);
+  state.identified.add(ipFromString(CLIENT));
+  const out = decide(udp(setupMessage));
+  assert.equal(out.reason, Reason.FASTTRACK_UDP);
+  assert.equal(out.spoofPong, false, 'only pings get pongs');
+});
+
+test('2. later UDP and SYNs to a known peer are dropped; the SYN (re)starts the lock', () => {
+  const { state, decide } = setup();
+  state.peers.add(`${ipFromString(PEER)}:1214`);
+  const udpOut = decide(udp([1, 2, 3, 4, 5, 6]));
+  assert.equal(udpOut.verdict, Verdict.DROP);
+  assert.equal(udpOut.reason, Reason.KNOWN_PEER_UDP);
+  const synOut = decide(syn());
+  assert.equal(synOut.verdict, Verdict.DROP);
+  assert.equal(synOut.reason, Reason.KNOWN_PEER_SYN);
+  assert.equal(synOut.lockClient, true);
+  assert.equal(decide(syn(PEER, 1215)).verdict, Verdict.ACCEPT, 'another port of the same host is not the peer');
+});
+
+test('3. a locked client loses every new TCP connection, known peer or not, until the lock ends', () => {
+  const { state, decide } = setup();
+  state.locks.set(ipFromString(CLIENT), 200);
+  const out = decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 199);
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.equal(out.reason, Reason.CLIENT_LOCKED);
+  assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 200).verdict, Verdict.ACCEPT, 'lock over');
+  assert.equal(decide(syn('192.0.2.80', 80, '10.77.1.20'), PacketHook.FORWARD, 150).verdict, Verdict.ACCEPT, 'other hosts untouched');
+  assert.equal(decide(udp([1, 2, 3, 4, 5, 6], '192.0.2.53', 53), PacketHook.FORWARD, 150).verdict, Verdict.ACCEPT, 'UDP is not TCP');
+});
+
+test('3. FTWALL_LOCK_SECONDS=0: no locks', () => {
+  const { state, decide } = setup({ lockEnabled: false });
+  state.peers.add(`${ipFromString(PEER)}:1214`);
+  state.locks.set(ipFromString(CLIENT), 200);
+  assert.equal(decide(syn()).lockClient, false);
+  assert.equal(decide(syn('192.0.2.80', 80)).verdict, Verdict.ACCEPT);
+});
+
+test('4. a FastTrack answer on INPUT to the probe port restarts the lock; anything else on INPUT passes', () => {
+  const { decide } = setup();
+  const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
+  const out = decide(udp(pong, '10.77.1.1', 41214), PacketHook.INPUT);
+  assert.equal(out.reason, Reason.PROBE_ANSWER);
+  assert.ok(out.probeAnswer && out.lockClient);
+  assert.equal(decide(udp(pong, '10.77.1.1', 53), PacketHook.INPUT).verdict, Verdict.ACCEPT);
+  assert.equal(decide(udp([1, 2, 3, 4, 5], '10.77.1.1', 41214), PacketHook.INPUT).verdict, Verdict.ACCEPT);
+});
+
+test('5. the safety net: FastTrack HTTP locks the client and learns both peers', () => {
+  const { decide } = setup();
+  const request = Buffer.from('GET /.files HTTP/1.1\r\nX-Kazaa-SupernodeIP: 198.51.100.9:3531\r\n\r\n');
+  const out = decide({ protocol: Protocol.TCP, src: CLIENT, dst: '203.0.113.50', srcPort: 40001, dstPort: 2400, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, payload: [...request] });
+  assert.equal(out.reason, Reason.SAFETY_NET);
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.ok(out.learnPeer && out.lockClient && out.identifyClient);
+  assert.equal(out.extraPeerIp, ipFromString('198.51.100.9'));
+  assert.equal(out.extraPeerPort, 3531);
+  const plain = decide({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort: 40002, dstPort: 80, tcpFlags: TcpFlag.ACK, payload: [...Buffer.from('GET / HTTP/1.1\r\n\r\n')] });
+  assert.equal(plain.verdict, Verdict.ACCEPT);
+});
+
+test('exempt hosts and non-IPv4 packets are never touched', () => {
+  const { state, decide } = setup({ exempt: CidrList.parse('10.77.1.0/28') });
+  state.peers.add(`${ipFromString(PEER)}:1214`);
+  const out = decide(syn());
+  assert.equal(out.verdict, Verdict.ACCEPT);
+  assert.equal(out.reason, Reason.EXEMPT);
+  assert.equal(out.identifyClient, false);
+  const view = new PacketView();
+  const ipv6 = new Uint8Array(48);
+  ipv6[0] = 0x60;
+  parsePacket(view, ipv6, 0, 48);
+  const decision = new Decision();
+  new FastTrackDecider({ names: new NetworkNames(['KaZaA']), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true }, new PlainState()).decide(view, 1, decision);
+  assert.equal(decision.verdict, Verdict.ACCEPT);
+  assert.equal(decision.reason, Reason.NOT_INSPECTED);
+});
