@@ -8,7 +8,12 @@
  *   tcp-server bind=IP:PORT        reports bytes and sha256 per connection
  *   udp-send to=IP:PORT count=N size=S
  *   tcp-send to=IP:PORT bytes=N timeout=MS
+ *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
+ *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
+ *   udp-hash-server bind=IP:PORT   reports the sha256 of every datagram since the last report
+ *   udp-replay to=IP:PORT file=PATH  sends each hex line of the file as one datagram
  */
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -104,6 +109,56 @@ if (role === 'udp-server') {
     socket.on('close', () => print({ connected: true, bytes: written, sha256: hash.digest('hex') }));
     socket.resume();
   });
+} else if (role === 'tcp-until') {
+  const { host, port } = address(options.to!);
+  const max = Number(options.max ?? 20000);
+  const started = Date.now();
+  let attempts = 0;
+  const attempt = () => new Promise<boolean>((resolve) => {
+    attempts++;
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => { socket.destroy(); resolve(false); }, 500);
+    socket.on('connect', () => { clearTimeout(timer); socket.destroy(); resolve(true); });
+    socket.on('error', () => { clearTimeout(timer); resolve(false); });
+  });
+  let connected = false;
+  while (!connected && Date.now() - started < max) {
+    connected = await attempt();
+    if (!connected) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  print({ connected, afterMs: Date.now() - started, attempts });
+} else if (role === 'tcp-text') {
+  const { host, port } = address(options.to!);
+  const timeoutMs = Number(options.timeout ?? 2000);
+  const socket = net.connect({ host, port });
+  let connected = false;
+  let reply = 0;
+  socket.on('connect', () => { connected = true; socket.write(Buffer.from(options.hex!, 'hex')); });
+  socket.on('data', (chunk) => { reply += chunk.length; });
+  socket.on('error', () => {});
+  setTimeout(() => { print({ connected, reply }); socket.destroy(); process.exit(0); }, timeoutMs);
+} else if (role === 'udp-hash-server') {
+  const { host, port } = address(options.bind!);
+  const socket = dgram.createSocket('udp4');
+  let hashes: string[] = [];
+  socket.on('message', (message) => hashes.push(createHash('sha256').update(message).digest('hex')));
+  socket.bind(port, host, () => print({ listening: true }));
+  onReport(() => {
+    const report = { hashes };
+    hashes = [];
+    return report;
+  });
+} else if (role === 'udp-replay') {
+  const { host, port } = address(options.to!);
+  const payloads = readFileSync(options.file!, 'utf8').split('\n').filter(Boolean).map((line) => Buffer.from(line, 'hex'));
+  const socket = dgram.createSocket('udp4');
+  let sent = 0;
+  for (const payload of payloads) {
+    await new Promise<void>((resolve, reject) => socket.send(payload, port, host, (error) => (error ? reject(error) : resolve())));
+    if (++sent % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  socket.close();
+  print({ sent });
 } else {
   process.stderr.write(`unknown role ${role}\n`);
   process.exit(2);

@@ -19,10 +19,16 @@ export class FtwallProcess {
     child.stderr!.on('data', (chunk: string) => { this.stderr += chunk; });
   }
 
-  /** Starts ftwall in the router namespace with FTWALL_LAN_INTERFACE=lan0 and `env` on top. */
+  /**
+   * Starts ftwall in the router namespace with FTWALL_LAN_INTERFACE=lan0, a peer store in the bed's
+   * scratch directory, and `env` on top.
+   */
   static start(bed: TestBed, env: Record<string, string> = {}, args: string[] = []): FtwallProcess {
     const child = bed.spawn(bed.router, [process.execPath, CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FTWALL_LAN_INTERFACE: 'lan0', FTWALL_LOG_LEVEL: 'debug', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FTWALL_LAN_INTERFACE: 'lan0', FTWALL_LOG_LEVEL: 'debug',
+        FTWALL_PEER_STORE: `${bed.tempDir}/peers.txt`, ...env,
+      },
     });
     return new FtwallProcess(child);
   }

@@ -3,7 +3,7 @@
  * The namespace test bed: LAN hosts on a bridge behind a router, and an "internet" beyond it.
  *
  *   <p>-c1 10.77.1.10 ─┐                         ┌─ <p>-net 203.0.113.2, and every address of
- *   <p>-c2 10.77.1.20 ─┼─ lan0 (bridge) 10.77.1.1 │   198.51.100.0/24 and 192.0.2.0/24 (local routes)
+ *   <p>-c2 10.77.1.20 ─┼─ lan0 (bridge) 10.77.1.1 │   198.51.100.0/24, 198.18.0.0/24, 192.0.2.0/24 (local routes)
  *   ...               ─┘   <p>-rtr   wan0 203.0.113.1
  *
  * Names carry a random prefix per run; traffic stays inside these namespaces (they have no link to the
@@ -11,6 +11,9 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const LAN_PREFIX = '10.77.1';
 export const ROUTER_LAN_IP = '10.77.1.1';
@@ -18,7 +21,10 @@ export const ROUTER_WAN_IP = '203.0.113.1';
 export const INTERNET_IP = '203.0.113.2';
 /** Address ranges answered by the internet namespace (every address is local there). */
 export const PEER_NET = '198.51.100';
+/** Where the fresh node lists that supernodes hand out point. */
+export const FRESH_PEER_NET = '198.18.0';
 export const WEB_NET = '192.0.2';
+const INTERNET_NETS = [PEER_NET, FRESH_PEER_NET, WEB_NET];
 
 export interface LanHost {
   name: string;
@@ -53,6 +59,8 @@ export class TestBed {
   readonly router: string;
   readonly internet: string;
   readonly hosts: LanHost[] = [];
+  /** A scratch directory for this bed (peer stores, replay files), removed by destroy(). */
+  readonly tempDir: string;
   readonly #namespaces: string[] = [];
   readonly #children = new Set<ChildProcess>();
 
@@ -60,6 +68,7 @@ export class TestBed {
     this.prefix = prefix;
     this.router = `${prefix}-rtr`;
     this.internet = `${prefix}-net`;
+    this.tempDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   }
 
   static create(options: TestBedOptions = {}): TestBed {
@@ -91,13 +100,13 @@ export class TestBed {
     this.run(n, ['ip', 'addr', 'add', `${INTERNET_IP}/24`, 'dev', 'up0']);
     this.run(n, ['ip', 'link', 'set', 'up0', 'up']);
     this.run(n, ['ip', 'route', 'add', `${LAN_PREFIX}.0/24`, 'via', ROUTER_WAN_IP]);
-    for (const net of [PEER_NET, WEB_NET]) this.run(n, ['ip', 'route', 'add', 'local', `${net}.0/24`, 'dev', 'lo']);
+    for (const net of INTERNET_NETS) this.run(n, ['ip', 'route', 'add', 'local', `${net}.0/24`, 'dev', 'lo']);
     // Router: LAN bridge, forwarding on.
     this.run(r, ['ip', 'link', 'add', 'lan0', 'type', 'bridge']);
     this.run(r, ['ip', 'addr', 'add', `${ROUTER_LAN_IP}/24`, 'dev', 'lan0']);
     this.run(r, ['ip', 'link', 'set', 'lan0', 'up']);
     this.run(r, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    for (const net of [PEER_NET, WEB_NET]) this.run(r, ['ip', 'route', 'add', `${net}.0/24`, 'via', INTERNET_IP]);
+    for (const net of INTERNET_NETS) this.run(r, ['ip', 'route', 'add', `${net}.0/24`, 'via', INTERNET_IP]);
     hostNames.forEach((name, index) => this.#addHost(name, `${LAN_PREFIX}.${10 * (index + 1)}`, index));
   }
 
@@ -153,5 +162,6 @@ export class TestBed {
       }
       spawnSync('ip', ['netns', 'del', ns]);
     }
+    rmSync(this.tempDir, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,7 @@ export class AgentServer {
     this.#stdin = stdin;
   }
 
-  static async start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server', bind: string): Promise<AgentServer> {
+  static async start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server', bind: string): Promise<AgentServer> {
     const child = bed.spawn(ns, [process.execPath, AGENT, role, `bind=${bind}`]);
     const server = new AgentServer(new JsonLines(child.stdout!), child.stdin!);
     await server.#lines.waitFor((line) => line.listening === true, 10_000, `${role} on ${bind} listening`);
@@ -34,7 +34,7 @@ export class AgentServer {
 }
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
-export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send', args: Record<string, string | number>): JsonLine {
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
 }
@@ -58,4 +58,11 @@ export function packetsQueued(bed: TestBed): number {
 export function httpGet(bed: TestBed, ns: string, url: string): { status: number; body: string } {
   const script = `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`;
   return JSON.parse(bed.run(ns, [process.execPath, '-e', script]).trim()) as { status: number; body: string };
+}
+
+/** Like runAgent, without blocking the test's event loop (for traffic during a scenario). */
+export function runAgentAsync(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send' | 'tcp-until' | 'tcp-text', args: Record<string, string | number>): Promise<JsonLine> {
+  const child = bed.spawn(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
+  const lines = new JsonLines(child.stdout!);
+  return lines.waitFor(() => true, 60_000, `${role} result`);
 }

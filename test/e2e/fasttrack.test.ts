@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Issue 3 end to end: the real ftwall against an emulated FastTrack client in all three modes,
+// a benign LAN host, real captures of other traffic, monitor mode and the safety net.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { FtwallProcess } from '../helpers/ftwall-process.ts';
+import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
+import { TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
+import { readCapture } from '../helpers/pcap.ts';
+import { AgentServer, runAgent, runAgentAsync } from '../helpers/traffic.ts';
+
+const skip = privilegedSkipReason();
+const LOCK_SECONDS = 4;
+const WEB = `${WEB_NET}.80:80`;
+const PCAPS = new URL('../../../shared/pcaps/', import.meta.url);
+
+describe('FastTrack blocking', { skip }, () => {
+  let bed: TestBed;
+  let supernodes: Supernodes;
+  let dns: AgentServer;
+  let quic: AgentServer;
+  const client = () => bed.host('client').ns;
+  const benign = () => bed.host('benign').ns;
+
+  before(async () => {
+    bed = TestBed.create({ hosts: ['client', 'benign'] });
+    supernodes = await Supernodes.start(bed);
+    await AgentServer.start(bed, bed.internet, 'tcp-server', WEB);
+    await AgentServer.start(bed, bed.internet, 'tcp-server', `${WEB_NET}.81:8080`);
+    dns = await AgentServer.start(bed, bed.internet, 'udp-server', `${WEB_NET}.53:53`);
+    quic = await AgentServer.start(bed, bed.internet, 'udp-server', `${WEB_NET}.43:443`);
+  });
+  after(() => bed?.destroy());
+
+  test('reference: without ftwall the emulated client gets a session in mode 1 and never escalates', async () => {
+    const emulator = Emulator.start(bed, client(), { modes: '1,2,3', count: 40 });
+    const report = await emulator.finished();
+    assert.ok(report.modes['1']!.handshakes > 0, 'the emulator and supernodes work');
+    assert.equal(report.modes['2'], undefined, 'a client that is not blocked stays in mode 1');
+    assert.ok(report.cacheRefreshes > 0, 'a session hands out fresh addresses');
+  });
+
+  test('modes 1, 2 and 3 in one run: zero sessions; the rogue host loses new TCP while FastTrack runs and gets it back within one lock period plus a probe interval; the benign host loses nothing', async () => {
+    const before = await supernodes.report();
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_WORKERS: '2' });
+    try {
+      await ftwall.ready();
+      // Mode 3 lasts three lock periods: only probes can keep the lock alive that long.
+      const emulator = Emulator.start(bed, client(), { modes: '1,2,3', mode3Seconds: 3 * LOCK_SECONDS, mode3TimeoutMs: 1500 });
+      await emulator.modeStarted(2);
+
+      // While FastTrack runs: the benign host's web, DNS-like and QUIC-like traffic all arrive...
+      await dns.report();
+      await quic.report();
+      const [web, dnsSent, quicSent, rogueWeb] = await Promise.all([
+        runAgentAsync(bed, benign(), 'tcp-send', { to: WEB, bytes: 200_000 }),
+        runAgentAsync(bed, benign(), 'udp-send', { to: `${WEB_NET}.53:53`, count: 200, size: 60 }),
+        runAgentAsync(bed, benign(), 'udp-send', { to: `${WEB_NET}.43:443`, count: 200, size: 1200 }),
+        // ...and the rogue host's own web traffic is cut (decision 3).
+        runAgentAsync(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }),
+      ]);
+      assert.equal(web.connected, true);
+      assert.equal(dnsSent.sent, 200);
+      assert.equal((await dns.report()).unique, 200, 'DNS-like UDP 100% delivered');
+      assert.equal(quicSent.sent, 200);
+      assert.equal((await quic.report()).unique, 200, 'QUIC-like UDP 100% delivered');
+      assert.equal(rogueWeb.connected, false, 'the locked host cannot open new TCP connections');
+
+      const report = await emulator.finished();
+      const stoppedAt = Date.now();
+      assert.deepEqual(Object.keys(report.modes), ['1', '2', '3'], 'it escalated through every mode');
+      for (const mode of ['1', '2', '3']) assert.equal(report.modes[mode]!.handshakes, 0, `no session in mode ${mode}`);
+      assert.ok(report.modes['1']!.pongs >= 100, `mode 1 got spoofed pongs (${report.modes['1']!.pongs}) and kept going`);
+      assert.ok(report.modes['2']!.attempts >= 150 && report.modes['3']!.attempts >= 5);
+      const after = await supernodes.report();
+      assert.equal(after.handshakes - before.handshakes, 0, 'no supernode completed a handshake');
+      assert.equal(after.pingsSeen - before.pingsSeen, 0, 'no ping left the LAN');
+      assert.ok(report.probesAnswered >= 2, `probes reached the client (${report.probesAnswered})`);
+
+      // Events: one per state change, eve-like fields.
+      assert.equal(ftwall.events('client_identified').length, 1);
+      const identified = ftwall.events('client_identified')[0]!;
+      assert.equal(identified.src_ip, '10.77.1.10');
+      assert.equal(identified.src_mac, bed.host('client').mac);
+      assert.ok(ftwall.events('peer_learned').length >= 140, `peers learned: ${ftwall.events('peer_learned').length}`);
+      assert.ok(ftwall.events('lock_started').length >= 1);
+      assert.ok(ftwall.events('probe_answered').length >= 2, 'the lock was kept alive by probe answers');
+      assert.equal(ftwall.events('lock_expired').length, 0, 'the lock held through mode 3');
+      for (const line of ftwall.log.lines) assert.notEqual(line.event, undefined, 'every log line names its event');
+
+      // After FastTrack stops: web is back within one lock period plus the probe interval.
+      const back = runAgent(bed, client(), 'tcp-until', { to: WEB, max: 15_000 });
+      assert.equal(back.connected, true);
+      const afterStopMs = Date.now() - stoppedAt;
+      assert.ok(afterStopMs <= (LOCK_SECONDS * 1.5 + 1.5) * 1000, `web back after ${afterStopMs} ms`);
+      await ftwall.waitForEvent('lock_expired');
+
+      const stored = readFileSync(`${bed.tempDir}/peers.txt`, 'utf8').trim().split('\n');
+      assert.ok(stored.length >= 140 && stored.every((line) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(line)), 'the peer store holds ip:port lines');
+    } finally {
+      assert.equal((await ftwall.stop()).code, 0);
+    }
+  });
+
+  test('a restart forgets nothing: peers come back from the store and are blocked at once', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS) });
+    try {
+      await ftwall.ready();
+      const loaded = await ftwall.waitForEvent('peer_store_loaded');
+      assert.ok((loaded.peers as number) >= 140);
+      // No ping in this run: a SYN straight to a peer the previous run learned is dropped and locks.
+      const direct = runAgent(bed, client(), 'tcp-send', { to: '198.51.100.1:1214', bytes: 12, timeout: 1500 });
+      assert.equal(direct.connected, false);
+      const lock = await ftwall.waitForEvent('lock_started');
+      assert.equal(lock.reason, 'known_peer_syn');
+      assert.equal(lock.dest_ip, '198.51.100.1');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('monitor mode blocks nothing but logs the same events', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_MODE: 'monitor', FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_PEER_STORE: '' });
+    try {
+      await ftwall.ready();
+      assert.equal(ftwall.events('monitor_mode').length, 1);
+      const emulator = Emulator.start(bed, client(), { modes: '1', count: 40 });
+      const report = await emulator.finished();
+      assert.ok(report.modes['1']!.handshakes > 0, 'sessions go through');
+      for (const event of ['client_identified', 'peer_learned', 'lock_started']) {
+        assert.ok(ftwall.events(event).length > 0, `${event} logged`);
+      }
+      assert.ok(ftwall.events('peer_learned').every((line) => line.action === 'blocked'), 'the log says what enforce mode would do');
+      assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, true);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('UDP payloads of every capture (other traffic, other P2P) are delivered untouched, none classified', async () => {
+    const payloads: string[] = [];
+    for (const dir of ['benign', 'p2p']) {
+      for (const file of readdirSync(new URL(dir, PCAPS))) {
+        for (const segment of readCapture(new URL(`${dir}/${file}`, PCAPS).pathname)) {
+          if (segment.protocol === 'udp' && segment.payload.length <= 1472) payloads.push(Buffer.from(segment.payload).toString('hex'));
+        }
+      }
+    }
+    const file = `${bed.tempDir}/payloads.hex`;
+    writeFileSync(file, `${payloads.join('\n')}\n`);
+    const sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.99:9000`);
+    const ftwall = FtwallProcess.start(bed, { FTWALL_PEER_STORE: '' });
+    try {
+      await ftwall.ready();
+      const sent = runAgent(bed, benign(), 'udp-replay', { to: `${WEB_NET}.99:9000`, file });
+      assert.equal(sent.sent, payloads.length);
+      const received = (await sink.report()).hashes as string[];
+      const expected = payloads.map((hex) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex'));
+      assert.deepEqual([...received].sort(), [...expected].sort(), `${payloads.length} payloads delivered byte for byte`);
+      assert.equal(ftwall.events('client_identified').length + ftwall.events('peer_learned').length, 0, 'zero false classifications');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('the safety net: FastTrack HTTP is stopped, its peers learned, the host locked', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_PEER_STORE: '' });
+    try {
+      await ftwall.ready();
+      const request = 'GET /.hash=8e0cda92da564448da5ec5070f3231907abac2a1 HTTP/1.1\r\nX-Kazaa-Username: rogue\r\nX-Kazaa-SupernodeIP: 198.51.100.9:2345\r\n\r\n';
+      const result = runAgent(bed, client(), 'tcp-text', { to: `${WEB_NET}.81:8080`, hex: Buffer.from(request).toString('hex'), timeout: 1500 });
+      assert.equal(result.connected, true, 'the SYN to an unknown address passes');
+      const hit = await ftwall.waitForEvent('safety_net_hit');
+      assert.equal(hit.supernode, '198.51.100.9:2345');
+      assert.ok(ftwall.events('peer_learned').some((line) => line.dest_ip === '198.51.100.9' && line.dest_port === 2345));
+      await ftwall.waitForEvent('lock_started');
+      assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, false, 'the host is locked');
+      assert.equal(runAgent(bed, benign(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, true, 'others are not');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+});
