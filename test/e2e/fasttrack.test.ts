@@ -9,7 +9,7 @@ import { FtwallProcess } from '../helpers/ftwall-process.ts';
 import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
 import { TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
 import { readCapture } from '../helpers/pcap.ts';
-import { AgentServer, runAgent, runAgentAsync } from '../helpers/traffic.ts';
+import { AgentServer, runAgent, runAgentAsync, type ReportingProcess } from '../helpers/traffic.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 4;
@@ -19,8 +19,8 @@ const PCAPS = new URL('../../../shared/pcaps/', import.meta.url);
 describe('FastTrack blocking', { skip }, () => {
   let bed: TestBed;
   let supernodes: Supernodes;
-  let dns: AgentServer;
-  let quic: AgentServer;
+  let dns: ReportingProcess;
+  let quic: ReportingProcess;
   const client = () => bed.host('client').ns;
   const benign = () => bed.host('benign').ns;
 

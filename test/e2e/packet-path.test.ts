@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
 import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent } from '../helpers/traffic.ts';
+import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, type ReportingProcess } from '../helpers/traffic.ts';
 
 const skip = privilegedSkipReason();
 const SERVER = `${PEER_NET}.7`;
 
 describe('packet path', { skip }, () => {
   let bed: TestBed;
-  let udpServer: AgentServer;
-  let tcpServer: AgentServer;
+  let udpServer: ReportingProcess;
+  let tcpServer: ReportingProcess;
   let baseline: string;
 
   before(async () => {

@@ -6,8 +6,11 @@ import type { TestBed } from './netns.ts';
 
 const AGENT = fileURLToPath(new URL('./agent.ts', import.meta.url));
 
-/** A long-running agent server: started, ready when it prints {"listening":true}. */
-export class AgentServer {
+/**
+ * A long-running helper process in a namespace that prints a ready line, then answers each stdin
+ * line "report" with one JSON line (the agent's servers, the supernodes).
+ */
+export class ReportingProcess {
   readonly #lines: JsonLines;
   readonly #stdin: NodeJS.WritableStream;
   #reports = 0;
@@ -17,11 +20,12 @@ export class AgentServer {
     this.#stdin = stdin;
   }
 
-  static async start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server', bind: string): Promise<AgentServer> {
-    const child = bed.spawn(ns, [process.execPath, AGENT, role, `bind=${bind}`]);
-    const server = new AgentServer(new JsonLines(child.stdout!), child.stdin!);
-    await server.#lines.waitFor((line) => line.listening === true, 10_000, `${role} on ${bind} listening`);
-    return server;
+  /** Spawns `args` in `ns` and waits for its ready line ({"listening":true}). */
+  static async start(bed: TestBed, ns: string, args: string[], what: string): Promise<ReportingProcess> {
+    const child = bed.spawn(ns, args);
+    const process = new ReportingProcess(new JsonLines(child.stdout!), child.stdin!);
+    await process.#lines.waitFor((line) => line.listening === true, 15_000, `${what} listening`);
+    return process;
   }
 
   /** Asks for the current report. */
@@ -32,6 +36,13 @@ export class AgentServer {
     return this.#lines.waitFor((line) => !('listening' in line) && ++seen === index, 10_000, 'a report');
   }
 }
+
+/** An agent server role (see agent.ts). */
+export const AgentServer = {
+  start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server', bind: string): Promise<ReportingProcess> {
+    return ReportingProcess.start(bed, ns, [process.execPath, AGENT, role, `bind=${bind}`], `${role} on ${bind}`);
+  },
+};
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
 export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay', args: Record<string, string | number>): JsonLine {

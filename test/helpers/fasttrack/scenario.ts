@@ -2,6 +2,7 @@
 /** Runs the supernodes and the emulator inside a test bed (used by the e2e tests and the demo). */
 import { fileURLToPath } from 'node:url';
 import { JsonLines, type JsonLine } from '../json-lines.ts';
+import { ReportingProcess } from '../traffic.ts';
 import { FRESH_PEER_NET, PEER_NET, type TestBed } from '../netns.ts';
 
 const SUPERNODES = fileURLToPath(new URL('./supernodes.ts', import.meta.url));
@@ -11,28 +12,20 @@ export interface ModeReport { pings: number; pongs: number; attempts: number; ha
 export interface EmulatorReport { modes: Record<string, ModeReport>; probesAnswered: number; cacheRefreshes: number; hiddenAddresses: number }
 
 export class Supernodes {
-  readonly #lines: JsonLines;
-  readonly #stdin: NodeJS.WritableStream;
-  #reports = 0;
+  readonly #process: ReportingProcess;
 
-  private constructor(lines: JsonLines, stdin: NodeJS.WritableStream) {
-    this.#lines = lines;
-    this.#stdin = stdin;
+  private constructor(process: ReportingProcess) {
+    this.#process = process;
   }
 
   static async start(bed: TestBed, count = 200): Promise<Supernodes> {
-    const child = bed.spawn(bed.internet, [process.execPath, SUPERNODES, `nets=${PEER_NET},${FRESH_PEER_NET}`, `count=${count}`]);
-    const supernodes = new Supernodes(new JsonLines(child.stdout!), child.stdin!);
-    await supernodes.#lines.waitFor((line) => line.listening === true, 15_000, 'supernodes listening');
-    return supernodes;
+    const args = [process.execPath, SUPERNODES, `nets=${PEER_NET},${FRESH_PEER_NET}`, `count=${count}`];
+    return new Supernodes(await ReportingProcess.start(bed, bed.internet, args, 'supernodes'));
   }
 
   /** Pings seen and handshakes completed so far. */
   async report(): Promise<{ pingsSeen: number; handshakes: number; handshakeFrom: string[] }> {
-    const index = ++this.#reports;
-    this.#stdin.write('report\n');
-    let seen = 0;
-    return (await this.#lines.waitFor((line) => 'handshakes' in line && ++seen === index, 10_000, 'supernodes report')) as never;
+    return (await this.#process.report()) as never;
   }
 }
 
