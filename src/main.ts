@@ -5,6 +5,7 @@
  * bind their queues -> leftovers removed and rules installed -> ready.
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
+import { readKernelQueueStats } from 'nfqueue-bindings';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
@@ -18,7 +19,6 @@ import { CidrList, parseCidr } from './core/cidr.ts';
 import { ipToString } from './core/packet.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
-import { readKernelQueueStats } from './queue/kernel-stats.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { planRules, type TablePlan } from './rules/plan.ts';
 import { StateWriter, type SpoofRequest } from './state/apply.ts';

@@ -2,7 +2,7 @@
 // Issue 3 end to end: the real ftwall against an emulated FastTrack client in all three modes,
 // a benign LAN host, real captures of other traffic, monitor mode and the safety net.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
@@ -44,7 +44,8 @@ describe('FastTrack blocking', { skip }, () => {
 
   test('modes 1, 2 and 3 in one run: zero sessions; the rogue host loses new TCP while FastTrack runs and gets it back within one lock period plus a probe interval; the benign host loses nothing', async () => {
     const before = await supernodes.report();
-    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_WORKERS: '2' });
+    const clientDir = `${bed.tempDir}/clients`;
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_WORKERS: '2', FTWALL_CLIENT_DIR: clientDir });
     try {
       await ftwall.ready();
       // Mode 3 lasts three lock periods: only probes can keep the lock alive that long.
@@ -89,6 +90,7 @@ describe('FastTrack blocking', { skip }, () => {
       assert.ok(ftwall.events('probe_answered').length >= 2, 'the lock was kept alive by probe answers');
       assert.equal(ftwall.events('lock_expired').length, 0, 'the lock held through mode 3');
       for (const line of ftwall.log.lines) assert.notEqual(line.event, undefined, 'every log line names its event');
+    assert.equal(JSON.parse(readFileSync(`${clientDir}/10.77.1.10`, 'utf8')).mac, bed.host('client').mac, 'the client directory names the client');
 
       // After FastTrack stops: web is back within one lock period plus the probe interval.
       const back = runAgent(bed, client(), 'tcp-until', { to: WEB, max: 15_000 });
@@ -96,6 +98,7 @@ describe('FastTrack blocking', { skip }, () => {
       const afterStopMs = Date.now() - stoppedAt;
       assert.ok(afterStopMs <= (LOCK_SECONDS * 1.5 + 1.5) * 1000, `web back after ${afterStopMs} ms`);
       await ftwall.waitForEvent('lock_expired');
+    assert.equal(existsSync(`${clientDir}/10.77.1.10`), false, 'its file goes when its lock expires');
 
       const stored = readFileSync(`${bed.tempDir}/peers.txt`, 'utf8').trim().split('\n');
       assert.ok(stored.length >= 140 && stored.every((line) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(line)), 'the peer store holds ip:port lines');
@@ -134,6 +137,18 @@ describe('FastTrack blocking', { skip }, () => {
       }
       assert.ok(ftwall.events('peer_learned').every((line) => line.action === 'blocked'), 'the log says what enforce mode would do');
       assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, true);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('exempt hosts are never touched', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_EXEMPT: `${bed.host('client').ip}/32`, FTWALL_PEER_STORE: '' });
+    try {
+      await ftwall.ready();
+      const report = await Emulator.start(bed, client(), { modes: '1', count: 20 }).finished();
+      assert.ok(report.modes['1']!.handshakes > 0);
+      assert.equal(ftwall.events('client_identified').length + ftwall.events('peer_learned').length, 0);
     } finally {
       await ftwall.stop();
     }

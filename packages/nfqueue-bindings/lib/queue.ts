@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import { readKernelQueueStats, type KernelQueueStats } from './kernel-stats.ts';
 import { META_WORDS, Meta, VERDICT_FLAG_SET_MARK, VERDICT_WORDS, Verdict, type VerdictCode } from './layout.ts';
 import { loadNativeQueue, type NativeCounters, type NativeQueue, type NativeQueueConstructor, type NativeQueueOptions } from './native.ts';
 
@@ -106,6 +107,11 @@ export class NfQueue {
 
   /** Counters of packets, batches, verdicts, overruns and errors. */
   counters(): NativeCounters { return this.#native.counters(); }
+
+  /** The kernel's own counters for this queue (waiting, queue_dropped, user_dropped), if bound. */
+  kernelStats(): KernelQueueStats | undefined {
+    return readKernelQueueStats().find((stats) => stats.queue === this.queue);
+  }
 
   /** Lets the thread exit while the queue is open (like timer.unref()). */
   unref(): void { this.#native.unref(); }

@@ -34,12 +34,17 @@ test('queues in the main thread and in two workers receive, drop, accept and mar
       mainPackets: number; hooks: number[]; received: string[]; expected: string[];
       workerDelivered: number; workerPackets: number[];
       counters: { packets: number; verdicts: number; verdictMessages: number; sendErrors: number };
+      kernel: { queue: number; queueTotal: number; queueDropped: number; userDropped: number; idSequence: number };
     };
     assert.deepEqual(report.received, report.expected, 'only ACCEPTed packets arrive, complete and in order');
     assert.equal(report.mainPackets, 301);
     assert.deepEqual(report.hooks, [3], 'OUTPUT hook');
     assert.equal(report.counters.verdicts, 301);
     assert.equal(report.counters.sendErrors, 0);
+    assert.ok(report.counters.verdictMessages < report.counters.verdicts, 'runs of equal verdicts were coalesced');
+    assert.equal(report.kernel.queue, 0);
+    assert.equal(report.kernel.idSequence, 301, 'the kernel counted the same packets');
+    assert.equal(report.kernel.queueDropped + report.kernel.userDropped, 0);
     assert.equal(report.workerDelivered, 200, 'worker-thread queues pass every packet');
     assert.equal(report.workerPackets.reduce((a, b) => a + b, 0), 200);
   } finally {

@@ -9,7 +9,7 @@ export interface KernelQueueStats {
   queueTotal: number;
   copyMode: number;
   copyRange: number;
-  /** Dropped because the queue was full (without fail-open) . */
+  /** Dropped because the queue was full (without fail-open). */
   queueDropped: number;
   /** Dropped because the netlink socket could not take them (receive buffer full). */
   userDropped: number;
