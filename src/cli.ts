@@ -8,6 +8,7 @@ import { Daemon, StartupError, rulePlanFor } from './main.ts';
 import { IptablesError, chooseBackend, IptablesRules } from './rules/iptables.ts';
 import { renderInstall } from './rules/plan.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { startTelemetry } from './telemetry/otel.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -29,6 +30,10 @@ export function helpText(): string {
     '',
     'Configuration (environment variables):',
     ...settings,
+    '',
+    'OpenTelemetry: the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL',
+    '(default http/protobuf), OTEL_SERVICE_NAME (default ftwall), OTEL_TRACES_SAMPLER, OTEL_TRACES_EXPORTER,',
+    'OTEL_METRICS_EXPORTER, OTEL_METRIC_EXPORT_INTERVAL, OTEL_LOGS_EXPORTER, OTEL_SDK_DISABLED, ...).',
     '',
     'Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad configuration or cannot start (nothing installed).',
     'Needs CAP_NET_ADMIN and CAP_NET_RAW (root, or a privileged container with host networking).',
@@ -55,9 +60,20 @@ function printRules(): number {
 }
 
 async function runDaemon(): Promise<number> {
+  // OpenTelemetry first, so that everything after it is traced and measured.
+  const telemetry = await startTelemetry(VERSION);
+  try {
+    return await runWithTelemetry(telemetry);
+  } finally {
+    // Bounded: an unreachable collector must not hold up the exit.
+    await Promise.race([telemetry.shutdown().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+  }
+}
+
+async function runWithTelemetry(telemetry: Awaited<ReturnType<typeof startTelemetry>>): Promise<number> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const daemon = new Daemon(config, log);
+  const log = createLogger(config.logLevel, { otlp: config.otlpLogs });
+  const daemon = new Daemon(config, log, telemetry);
   let stopped: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { stopped = resolve; });
   const stop = (reason: string, code: number) => {
@@ -112,4 +128,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Explicit exit: everything was closed and flushed above; no exporter socket may keep a stopped daemon alive.
+process.exit(await main(process.argv.slice(2)));

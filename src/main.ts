@@ -5,7 +5,8 @@
  * bind their queues -> leftovers removed and rules installed -> ready.
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
-import { readKernelQueueStats } from 'nfqueue-bindings';
+import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { readKernelQueueStats, type KernelQueueStats } from 'nfqueue-bindings';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
@@ -28,9 +29,12 @@ import { PeerSource, SharedState } from './state/shared-state.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { Episodes } from './telemetry/episodes.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
+import { SharedHistograms } from './telemetry/histograms.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
+import type { Telemetry } from './telemetry/otel.ts';
 
 /** How often the rules checker verifies that our rules are still in place. */
 const RULES_CHECK_INTERVAL_MS = 2000;
@@ -51,7 +55,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   });
 }
 
-export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer): WorkerInit[] {
+export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer, histograms: SharedArrayBuffer): WorkerInit[] {
   return Array.from({ length: config.workers }, (_, index) => ({
     index,
     queue: config.queueBase + index,
@@ -71,6 +75,7 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     },
     state: state.init,
     counters,
+    histograms,
   }));
 }
 
@@ -91,17 +96,61 @@ export class Daemon {
   #probes: ProbeSocket | undefined;
   #peerStore: PeerStore | undefined;
   #clientDir: ClientDirectory | undefined;
+  #lockKeeper: LockKeeper | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
+  #probesSent = 0;
+  #probeAnswers = 0;
+  readonly #telemetry: Telemetry;
+  readonly #episodes: Episodes;
   readonly counters: SharedCounters;
+  readonly histograms: SharedHistograms;
   readonly state: SharedState;
 
-  constructor(config: Config, log: Logger) {
+  constructor(config: Config, log: Logger, telemetry: Telemetry) {
     this.#config = config;
     this.#log = log;
+    this.#telemetry = telemetry;
+    this.#episodes = new Episodes(telemetry.tracer);
     this.state = new SharedState(SharedState.create({ maxPeers: config.maxPeers, maxClients: config.maxClients }));
     this.counters = new SharedCounters(SharedCounters.create(config.workers));
+    this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
+    telemetry.metrics.source = {
+      counters: this.counters,
+      histograms: this.histograms,
+      peersKnown: () => this.state.peers.stats().entries,
+      clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
+      spoofs: () => ({ ...(this.#spoofer?.counts ?? {}) }),
+      probesSent: () => this.#probesSent,
+      probeAnswers: () => this.#probeAnswers,
+      kernelQueues: () => this.#kernelQueues(),
+    };
+  }
+
+  #kernelQueues(): KernelQueueStats[] {
+    const first = this.#config.queueBase;
+    const last = first + this.#config.workers - 1;
+    return readKernelQueueStats().filter((stats) => stats.queue >= first && stats.queue <= last);
+  }
+
+  serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void {
+    this.#telemetry.serveMetrics(request, response);
+  }
+
+  /** Runs one startup or shutdown step as a child span of the active one. */
+  async #step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
+    return this.#telemetry.tracer.startActiveSpan(name, async (span) => {
+      try {
+        return await run();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   notReadyReason(): string | null {
@@ -116,7 +165,11 @@ export class Daemon {
   }
 
   /** Starts everything; throws StartupError (after undoing what it did) when it cannot. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.#step('ftwall.start', () => this.#start());
+  }
+
+  async #start(): Promise<void> {
     const config = this.#config;
     const log = this.#log;
     for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
@@ -129,11 +182,11 @@ export class Daemon {
       this.#http = await startHttpServer(config.httpAddress, this).catch((error: Error) => {
         throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
       });
-      const backend = chooseBackend(config.iptables);
+      const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
       this.#rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
-      this.#loadPeerStore();
+      await this.#step('ftwall.peer_store.load', () => this.#loadPeerStore());
       if (config.clientDir) this.#clientDir = new ClientDirectory(config.clientDir);
       const lan = lanNetworks(config.lanInterfaces);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address: no spoofed replies or probes can be sent');
@@ -145,16 +198,16 @@ export class Daemon {
         throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
       });
 
-      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer), workerUrl });
+      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer, this.histograms.buffer), workerUrl });
       this.#pool.on('died', (queue, exitCode, error) => log.error({ event: 'worker_died', queue, exit_code: exitCode, error }, `worker of queue ${queue} died; restarting (its queue passes traffic meanwhile)`));
       this.#pool.on('ready', (queue, restarts) => { if (restarts > 0) log.warn({ event: 'worker_restarted', queue, restarts }, `worker of queue ${queue} restarted`); });
       this.#pool.on('failed', (queue, message) => log.error({ event: 'worker_restart_failed', queue, error: message }, `worker of queue ${queue} could not restart`));
       this.#pool.on('batch', (events, spoofs) => this.#onBatch(events, spoofs));
-      await this.#pool.start();
+      await this.#step('ftwall.workers.start', () => this.#pool!.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
       this.#plan = rulePlanFor(config, this.#rules.hasChain('filter', 'DOCKER-USER'));
-      const leftovers = this.#rules.install(this.#plan);
+      const leftovers = await this.#step('ftwall.rules.install', () => this.#rules!.install(this.#plan!));
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: this.#plan.chains, rules: this.#plan.rules.length, jumps: this.#plan.jumps.length }, 'rules installed');
@@ -163,8 +216,10 @@ export class Daemon {
       if (config.lockSeconds > 0) {
         const probes = this.#probes;
         const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
+        this.#lockKeeper = keeper;
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
+      this.#every(1000, () => this.#episodes.sweep());
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -215,9 +270,14 @@ export class Daemon {
     }
   }
 
-  /** Logs one state-change event and keeps the client directory in step. */
+  /** Logs one state-change event inside its span, and keeps the client directory in step. */
   #report(event: FtEvent): void {
-    this.#log.info(event, EVENT_MESSAGES[event.event]);
+    if (event.event === 'probe_sent') this.#probesSent++;
+    if (event.event === 'probe_answered') this.#probeAnswers++;
+    const span: Span | undefined = this.#episodes.onEvent(event);
+    const log = () => this.#log.info(event, EVENT_MESSAGES[event.event]);
+    if (span) context.with(trace.setSpan(context.active(), span), log);
+    else log();
     if (!this.#clientDir || !event.src_ip) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
     else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
@@ -257,20 +317,25 @@ export class Daemon {
   async stop(reason: string): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    await this.#step('ftwall.stop', () => this.#stop(reason));
+  }
+
+  async #stop(reason: string): Promise<void> {
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     if (this.#rules) {
       try {
-        const removed = this.#rules.removeOwned('filter');
+        const removed = await this.#step('ftwall.rules.remove', () => this.#rules!.removeOwned('filter'));
         this.#rulesInstalled = false;
         log.info({ event: 'rules_removed', count: removed }, 'rules removed');
       } catch (error) {
         log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
       }
     }
-    await this.#drain();
-    await this.#pool?.close();
+    await this.#step('ftwall.queues.drain', () => this.#drain());
+    await this.#step('ftwall.workers.stop', () => this.#pool?.close());
+    this.#episodes.endAll();
     log.info({
       event: 'workers_stopped', packets: this.counters.total(Counter.packets), dropped: this.counters.total(Counter.dropped),
       spoofs: this.#spoofer?.counts,
@@ -280,13 +345,9 @@ export class Daemon {
 
   /** Waits until the kernel holds no packet in our queues (or FTWALL_DRAIN_MS passes). */
   async #drain(): Promise<void> {
-    const first = this.#config.queueBase;
-    const last = first + this.#config.workers - 1;
     const deadline = Date.now() + this.#config.drainMilliseconds;
     for (;;) {
-      const waiting = readKernelQueueStats()
-        .filter((stats) => stats.queue >= first && stats.queue <= last)
-        .reduce((sum, stats) => sum + stats.queueTotal, 0);
+      const waiting = this.#kernelQueues().reduce((sum, stats) => sum + stats.queueTotal, 0);
       if (waiting === 0) return;
       if (Date.now() >= deadline) {
         this.#log.warn({ event: 'drain_timeout', waiting }, `${waiting} packets still queued at stop`);

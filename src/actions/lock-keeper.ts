@@ -17,6 +17,8 @@ export class LockKeeper {
   readonly #send: ProbeSender;
   readonly #report: (event: FtEvent) => void;
   readonly #ping = new Uint8Array(PING_MAX_BYTES);
+  /** Clients under a lock at the last sweep. */
+  lockedCount = 0;
 
   constructor(state: SharedState, lockSeconds: number, send: ProbeSender, report: (event: FtEvent) => void) {
     this.#state = state;
@@ -32,9 +34,11 @@ export class LockKeeper {
 
   sweep(now: number): void {
     const clients = this.#state.clients;
+    let locked = 0;
     clients.forEach((slot, ip) => {
       const until = clients.get(slot, Client.lockUntil);
       if (until === 0) return;
+      if (now < until) locked++;
       if (now >= until) {
         // Clear only the value we saw: a refresh racing us wins.
         if (Atomics.compareExchange(clients.words, slot + 3 + Client.lockUntil, until, 0) === until) {
@@ -59,5 +63,6 @@ export class LockKeeper {
       this.#send(ip, port, this.#ping.subarray(0, length));
       this.#report({ event: 'probe_sent', dest_ip: ipToString(ip), dest_port: port, proto: 'UDP' });
     });
+    this.lockedCount = locked;
   }
 }

@@ -84,9 +84,14 @@ export const SETTINGS = {
     doc: 'Most spoofed pongs sent per second in all (more are skipped and counted).',
     parse: (raw) => parseInteger(raw, 1, 100000),
   }),
+  otlpLogs: setting({
+    env: 'FTWALL_OTLP_LOGS', default: 'false',
+    doc: 'Also send every log line to OpenTelemetry Logs (OTLP, per the OTEL_* variables), besides stdout.',
+    parse: parseBoolean,
+  }),
   httpAddress: setting({
     env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',
-    doc: 'host:port of the HTTP endpoint serving /healthz and /readyz.',
+    doc: 'host:port of the HTTP endpoint serving /healthz, /readyz and /metrics (Prometheus text).',
     parse: parseHostPort,
   }),
   iptables: setting({

@@ -19,6 +19,7 @@ export interface WorkerInit {
   policy: WorkerPolicy;
   state: SharedStateInit;
   counters: SharedArrayBuffer;
+  histograms: SharedArrayBuffer;
 }
 
 export interface WorkerPolicy {

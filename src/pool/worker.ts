@@ -17,12 +17,16 @@ import { SharedState } from '../state/shared-state.ts';
 import { SharedStateView } from '../state/view.ts';
 import { Counter, SharedCounters } from '../telemetry/counters.ts';
 import type { FtEvent } from '../telemetry/events.ts';
+import { SharedHistograms } from '../telemetry/histograms.ts';
 import type { MainMessage, WorkerInit, WorkerMessage } from './messages.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (message: WorkerMessage) => port.postMessage(message);
 const counters = new SharedCounters(init.counters);
+const histograms = new SharedHistograms(init.histograms);
+const DECISION_HISTOGRAM = 0;
+const BATCH_HISTOGRAM = 1;
 const row = init.index;
 const policy = init.policy;
 
@@ -42,6 +46,7 @@ const mark = init.mark >>> 0;
 const reasonCounts = new Float64Array(Counter.COLUMNS - Counter.reasonBase);
 
 function handleBatch(batch: PacketBatch): void {
+  const startedMs = performance.now();
   const now = state.ticks();
   let dropped = 0;
   let events: FtEvent[] | undefined;
@@ -64,11 +69,12 @@ function handleBatch(batch: PacketBatch): void {
       counters.add(row, Counter.handlerErrors, 1);
       decision.verdict = Verdict.ACCEPT;
     }
-    reasonCounts[decision.reason]!++;
     if (decision.verdict === Verdict.DROP && !policy.monitor) {
+      reasonCounts[decision.reason * 2 + 1]!++;
       batch.drop(i);
       dropped++;
     } else {
+      reasonCounts[decision.reason * 2]!++;
       // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
       batch.repeat(i, (batch.mark(i) | mark) >>> 0);
     }
@@ -80,6 +86,9 @@ function handleBatch(batch: PacketBatch): void {
   for (let reason = 0; reason < reasonCounts.length; reason++) {
     if (reasonCounts[reason] !== 0) counters.add(row, Counter.reasonBase + reason, reasonCounts[reason]!);
   }
+  // Per batch, not per packet: the average decision time weighted by the batch's packets.
+  histograms.record(row, DECISION_HISTOGRAM, (performance.now() - startedMs) / 1000 / batch.count, batch.count);
+  histograms.record(row, BATCH_HISTOGRAM, batch.count);
   if (events && (events.length > 0 || spoofs!.length > 0)) {
     counters.add(row, Counter.spoofsRequested, spoofs!.length);
     post({ type: 'batch', queue: init.queue, events, spoofs: spoofs! });

@@ -12,9 +12,9 @@ export const Counter = {
   batches: 3,
   handlerErrors: 4,
   spoofsRequested: 5,
-  /** First of REASON_NAMES.length columns: packets per decision reason. */
+  /** First of 2 x REASON_NAMES.length columns: packets per reason, accepted (reason*2) and dropped (reason*2+1). */
   reasonBase: 6,
-  COLUMNS: 6 + REASON_NAMES.length,
+  COLUMNS: 6 + 2 * REASON_NAMES.length,
 } as const;
 
 export class SharedCounters {

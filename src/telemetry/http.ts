@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** The HTTP endpoint: /healthz (process alive and serving), /readyz (rules installed, every worker reading). */
+/**
+ * The HTTP endpoint: /healthz (process alive and serving), /readyz (rules installed, every worker
+ * reading), /metrics (Prometheus text of the OpenTelemetry metrics).
+ */
 import http from 'node:http';
 import { once } from 'node:events';
 
-export interface HealthSource {
+export interface HttpSources {
   /** Null when ready, else why not. */
   notReadyReason(): string | null;
   /** Null when healthy, else why not. */
   unhealthyReason(): string | null;
+  /** Serves GET /metrics. */
+  serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void;
 }
 
-export async function startHttpServer(address: { host: string; port: number }, health: HealthSource): Promise<http.Server> {
+export async function startHttpServer(address: { host: string; port: number }, health: HttpSources): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const reply = (status: number, body: string) => {
@@ -23,8 +28,10 @@ export async function startHttpServer(address: { host: string; port: number }, h
     } else if (path === '/readyz') {
       const reason = health.notReadyReason();
       reply(reason ? 503 : 200, reason ?? 'ready');
+    } else if (path === '/metrics') {
+      health.serveMetrics(request, response);
     } else {
-      reply(404, 'not found: try /healthz or /readyz');
+      reply(404, 'not found: try /healthz, /readyz or /metrics');
     }
   });
   server.listen(address.port, address.host);

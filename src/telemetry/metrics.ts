@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * ftwall's metrics on the OpenTelemetry API: observable instruments read the workers' shared
+ * counters and the main thread's tallies at collection time (nothing is recorded per packet), and a
+ * MetricProducer turns the workers' shared histograms into histogram data for every reader.
+ */
+import type { Meter } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type CollectionResult, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { ValueType } from '@opentelemetry/api';
+import type { KernelQueueStats } from 'nfqueue-bindings';
+import { REASON_NAMES } from '../core/types.ts';
+import { Counter, SharedCounters } from './counters.ts';
+import { HISTOGRAMS, type SharedHistograms } from './histograms.ts';
+
+/** What the daemon exposes to metrics; read at collection time. */
+export interface MetricsSource {
+  counters: SharedCounters;
+  histograms: SharedHistograms;
+  peersKnown(): number;
+  clientsLocked(): number;
+  spoofs(): Record<string, number>;
+  probesSent(): number;
+  probeAnswers(): number;
+  kernelQueues(): KernelQueueStats[];
+}
+
+/** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
+export class MetricsBridge implements MetricProducer {
+  source: MetricsSource | undefined;
+  readonly #startTime: [number, number];
+
+  constructor() {
+    const now = Date.now();
+    this.#startTime = [Math.floor(now / 1000), (now % 1000) * 1e6];
+  }
+
+  /** Registers the observable instruments on `meter`. */
+  register(meter: Meter): void {
+    const packets = meter.createObservableCounter('ftwall.packets', { description: 'Packets decided, by verdict and reason', unit: '{packet}' });
+    const peers = meter.createObservableGauge('ftwall.peers', { description: 'FastTrack peers known', unit: '{peer}' });
+    const locked = meter.createObservableGauge('ftwall.clients.locked', { description: 'LAN clients under a time lock now', unit: '{client}' });
+    const spoofs = meter.createObservableCounter('ftwall.spoofs', { description: 'Spoofed pongs, by outcome (sent, or why not)', unit: '{packet}' });
+    const probes = meter.createObservableCounter('ftwall.probes.sent', { description: 'Probes sent to locked clients', unit: '{packet}' });
+    const answers = meter.createObservableCounter('ftwall.probes.answered', { description: 'Probe answers received', unit: '{packet}' });
+    const errors = meter.createObservableCounter('ftwall.decision.errors', { description: 'Packets accepted because deciding them failed', unit: '{packet}' });
+    const queued = meter.createObservableCounter('ftwall.queue.packets', { description: 'Packets the kernel queued (id_sequence)', unit: '{packet}' });
+    const waiting = meter.createObservableGauge('ftwall.queue.waiting', { description: 'Packets waiting in the kernel queue (queue_total)', unit: '{packet}' });
+    const queueDropped = meter.createObservableCounter('ftwall.queue.dropped', { description: 'Packets the kernel could not queue because the queue was full (queue_dropped); with fail-open they passed', unit: '{packet}' });
+    const userDropped = meter.createObservableCounter('ftwall.queue.user_dropped', { description: 'Packets the kernel could not hand to ftwall (socket buffer full, user_dropped)', unit: '{packet}' });
+    meter.addBatchObservableCallback((result) => {
+      const source = this.source;
+      if (!source) return;
+      for (let reason = 0; reason < REASON_NAMES.length; reason++) {
+        for (const verdict of ['accepted', 'dropped'] as const) {
+          const value = source.counters.total(Counter.reasonBase + reason * 2 + (verdict === 'dropped' ? 1 : 0));
+          if (value > 0) result.observe(packets, value, { verdict, reason: REASON_NAMES[reason] });
+        }
+      }
+      result.observe(peers, source.peersKnown());
+      result.observe(locked, source.clientsLocked());
+      for (const [outcome, value] of Object.entries(source.spoofs())) result.observe(spoofs, value, { outcome });
+      result.observe(probes, source.probesSent());
+      result.observe(answers, source.probeAnswers());
+      result.observe(errors, source.counters.total(Counter.handlerErrors));
+      for (const queue of source.kernelQueues()) {
+        const attributes = { queue: queue.queue };
+        result.observe(queued, queue.idSequence, attributes);
+        result.observe(waiting, queue.queueTotal, attributes);
+        result.observe(queueDropped, queue.queueDropped, attributes);
+        result.observe(userDropped, queue.userDropped, attributes);
+      }
+    }, [packets, peers, locked, spoofs, probes, answers, errors, queued, waiting, queueDropped, userDropped]);
+  }
+
+  /** MetricProducer: the workers' histograms, cumulative since start. */
+  async collect(): Promise<CollectionResult> {
+    const source = this.source;
+    const now = Date.now();
+    const endTime: [number, number] = [Math.floor(now / 1000), (now % 1000) * 1e6];
+    const metrics = !source ? [] : HISTOGRAMS.map((spec, index) => {
+      const snapshot = source.histograms.snapshot(index);
+      return {
+        descriptor: { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.HISTOGRAM as const,
+        dataPoints: [{
+          startTime: this.#startTime, endTime, attributes: {},
+          value: { buckets: { boundaries: [...snapshot.boundaries], counts: snapshot.counts }, sum: snapshot.sum, count: snapshot.count },
+        }],
+      };
+    });
+    return { resourceMetrics: { resource: undefined as never, scopeMetrics: [{ scope: { name: 'ftwall.workers' }, metrics }] }, errors: [] };
+  }
+}

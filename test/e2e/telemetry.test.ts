@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Issue 4's telemetry: OTLP traces, metrics and logs reach a receiver with the expected names and
+// trace ids; pino lines carry the same trace ids; /metrics serves Prometheus text.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { FtwallProcess } from '../helpers/ftwall-process.ts';
+import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
+import { JsonLines, type JsonLine } from '../helpers/json-lines.ts';
+import { TestBed, privilegedSkipReason } from '../helpers/netns.ts';
+import { httpGet } from '../helpers/traffic.ts';
+
+const skip = privilegedSkipReason();
+const RECEIVER = fileURLToPath(new URL('../helpers/otlp-receiver.ts', import.meta.url));
+type Span = { name: string; traceId: string; spanId: string; parentSpanId: string; events: string[] };
+
+describe('telemetry', { skip }, () => {
+  let bed: TestBed;
+  let received: JsonLines;
+  let ftwall: FtwallProcess;
+
+  before(async () => {
+    bed = TestBed.create({ hosts: ['client'] });
+    await Supernodes.start(bed, 20);
+    received = new JsonLines(bed.spawn(bed.router, [process.execPath, RECEIVER, 'bind=127.0.0.1:4318']).stdout!);
+    await received.waitFor((line) => line.listening === true, 10_000, 'OTLP receiver');
+    ftwall = FtwallProcess.start(bed, {
+      FTWALL_LOCK_SECONDS: '2', FTWALL_PEER_STORE: '', FTWALL_OTLP_LOGS: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_METRIC_EXPORT_INTERVAL: '500',
+      OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BLRP_SCHEDULE_DELAY: '100',
+    });
+    await ftwall.ready();
+    await Emulator.start(bed, bed.host('client').ns, { modes: '1', count: 20, mode1ConnectTimeoutMs: 300 }).finished();
+    await ftwall.waitForEvent('lock_expired', () => true, 15_000);
+  });
+  after(async () => {
+    await ftwall?.stop();
+    bed?.destroy();
+  });
+
+  const spans = () => received.lines.filter((line) => line.kind === 'traces').flatMap((line) => line.spans as Span[]);
+  const waitForSpan = async (name: string) => {
+    await received.waitFor((line) => line.kind === 'traces' && (line.spans as Span[]).some((span) => span.name === name), 15_000, `span ${name}`);
+    return spans().find((span) => span.name === name)!;
+  };
+
+  test('startup is one trace: config to ready as child spans of ftwall.start', async () => {
+    const start = await waitForSpan('ftwall.start');
+    for (const step of ['ftwall.backend.detect', 'ftwall.workers.start', 'ftwall.rules.install']) {
+      const child = spans().find((span) => span.name === step);
+      assert.ok(child, step);
+      assert.equal(child.traceId, start.traceId);
+      assert.equal(child.parentSpanId, start.spanId);
+    }
+  });
+
+  test('a lock episode is one span with its probe events; a learning burst is one span; no span per packet', async () => {
+    const lock = await waitForSpan('ftwall.lock');
+    assert.ok(lock.events.includes('lock_expired'));
+    const learning = await waitForSpan('ftwall.peer_learning');
+    assert.ok(learning.events.filter((event) => event === 'peer_learned').length >= 10);
+    assert.ok(spans().length < 30, `${spans().length} spans for hundreds of packets`);
+  });
+
+  test('log lines carry the trace and span ids of their episode, on stdout and over OTLP', async () => {
+    const lock = await waitForSpan('ftwall.lock');
+    const started = ftwall.events('lock_started')[0]!;
+    assert.equal(started.trace_id, lock.traceId);
+    assert.equal(started.span_id, lock.spanId);
+    const record = await received.waitFor((line) => line.kind === 'logs' && (line.records as JsonLine[]).some((r) => r.event === 'lock_started'), 15_000, 'lock_started over OTLP');
+    const otlp = (record.records as JsonLine[]).find((r) => r.event === 'lock_started')!;
+    assert.equal(otlp.traceId, lock.traceId);
+    assert.equal(otlp.body, 'time lock started');
+  });
+
+  test('OTLP metrics arrive with the expected names', async () => {
+    const expected = ['ftwall.packets', 'ftwall.peers', 'ftwall.clients.locked', 'ftwall.spoofs', 'ftwall.probes.sent', 'ftwall.probes.answered', 'ftwall.decision.duration', 'ftwall.batch.size', 'ftwall.queue.packets', 'ftwall.queue.dropped', 'ftwall.queue.user_dropped'];
+    const line = await received.waitFor((l) => l.kind === 'metrics' && expected.every((name) => (l.names as string[]).includes(name)), 15_000, 'every metric');
+    assert.equal(line.service, 'ftwall');
+  });
+
+  test('/metrics serves the same metrics as Prometheus text', () => {
+    const { status, body } = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics');
+    assert.equal(status, 200);
+    assert.match(body, /ftwall_packets_total\{[^}]*reason="fasttrack_udp"[^}]*\} [1-9]/);
+    assert.match(body, /\nftwall_peers\{[^}]*\} 15\n/, '15 pinged addresses (a quarter of 20 hidden)');
+    assert.match(body, /ftwall_decision_duration(_seconds)?_bucket\{[^}]*le="/);
+    assert.match(body, /ftwall_batch_size_count\{[^}]*\} [1-9]/);
+    assert.match(body, /service_name="ftwall"/);
+    assert.match(body, /ftwall_queue_packets_total\{[^}]*queue="1214"/);
+  });
+});
