@@ -21,10 +21,10 @@ RUN npm ci --no-audit --no-fund
 COPY src src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# ---- runtime: Node, iptables (nft and legacy), libnetfilter-queue; no compilers ----
+# ---- runtime: Node, iptables (nft and legacy), nft, libnetfilter-queue; no compilers ----
 FROM ${BASE_IMAGE}
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables libnetfilter-queue1 libmnl0 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables nftables libnetfilter-queue1 libmnl0 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/ftwall
 COPY --from=build /build/package.json ./

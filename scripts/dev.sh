@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_VERSION=24.21.0
-APT_PACKAGES=(iptables iproute2 libnetfilter-queue-dev libmnl-dev build-essential python3 npm)
+APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev build-essential python3 npm)
+# For the container tests: a Docker engine and debootstrap for a registry-free base image.
+TEST_PACKAGES=(docker.io debootstrap)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then
@@ -19,8 +21,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
+packages=("${APT_PACKAGES[@]}")
+[ "$job" = test ] && packages+=("${TEST_PACKAGES[@]}")
 missing=()
-for package in "${APT_PACKAGES[@]}"; do
+for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 # npm may come with the machine's Node rather than from Debian.
@@ -49,6 +53,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "== npm ci"
   npm ci --no-audit --no-fund
 fi
+
+[ "$job" = test ] && bash scripts/install-compose.sh >/dev/null
 
 case "$job" in
   setup) echo "ready: PATH=$NODE_HOME/bin:\$PATH" ;;

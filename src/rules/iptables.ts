@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The one place that runs iptables: backend choice, leftover removal, install, uninstall. */
 import { spawnSync } from 'node:child_process';
-import { findOwned, matchesPlan, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
+import { findOwned, hasTable, isPristineTable, matchesPlan, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
 
 export type Backend = 'nft' | 'legacy';
 
@@ -49,21 +49,30 @@ export function chooseBackend(wanted: 'auto' | Backend): Backend {
 /** Applies ftwall's rules with one backend. Every change is one atomic iptables-restore. */
 export class IptablesRules {
   readonly backend: Backend;
+  /** Tables that did not exist before this process installed rules into them. */
+  readonly #createdTables = new Set<string>();
 
   constructor(backend: Backend) {
     this.backend = backend;
   }
 
-  /** iptables-save output of one table. */
-  save(table: string): string {
-    const result = run(binary(this.backend, 'iptables-save'), ['-t', table]);
+  /**
+   * iptables-save output (all tables; callers select theirs). Never `-t TABLE`: with nf_tables that
+   * creates the table as a side effect, and ftwall must know whether a table existed before it.
+   */
+  save(_table: string): string {
+    const result = run(binary(this.backend, 'iptables-save'), []);
     if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
     return result.stdout;
   }
 
   /** Whether a chain exists in a table (e.g. DOCKER-USER). */
   hasChain(table: string, chain: string): boolean {
-    return this.save(table).split('\n').some((text) => text.startsWith(`:${chain} `));
+    let current = '';
+    return this.save(table).split('\n').some((text) => {
+      if (text.startsWith('*')) current = text.slice(1).trim();
+      return current === table && text.startsWith(`:${chain} `);
+    });
   }
 
   private restore(script: string): void {
@@ -73,18 +82,35 @@ export class IptablesRules {
     }
   }
 
-  /** Removes every chain and jump of ours in `table`; returns how many things it removed. */
-  removeOwned(table: string): number {
+  /** Removes every chain and jump of ours in `table`; returns how many it removed. */
+  #removeRules(table: string): number {
     const owned = findOwned(table, this.save(table));
     const script = renderRemoval(owned);
     if (script) this.restore(script);
     return owned.chains.length + owned.jumps.length;
   }
 
+  /**
+   * Uninstall: removes every chain and jump of ours in `table`, and deletes the table itself when
+   * this process created it and nothing but pristine built-in chains is left in it (nf_tables only,
+   * with nft; a legacy table cannot be unloaded). Returns how many chains and jumps it removed.
+   */
+  removeOwned(table: string): number {
+    const removed = this.#removeRules(table);
+    if (this.#createdTables.has(table) && this.backend === 'nft') {
+      const saved = this.save(table);
+      if (hasTable(table, saved) && isPristineTable(table, saved)) run('nft', ['delete', 'table', 'ip', table]);
+      this.#createdTables.delete(table);
+    }
+    return removed;
+  }
+
   /** Clears leftovers, then installs the plan atomically. Returns how many leftovers were removed. */
   install(plan: TablePlan): number {
-    const leftovers = this.removeOwned(plan.table);
+    const existed = hasTable(plan.table, this.save(plan.table));
+    const leftovers = this.#removeRules(plan.table);
     this.restore(renderInstall(plan));
+    if (!existed) this.#createdTables.add(plan.table);
     return leftovers;
   }
 

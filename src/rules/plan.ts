@@ -145,3 +145,23 @@ export function matchesPlan(plan: TablePlan, owned: OwnedRules): boolean {
   if (owned.chains.length !== plan.chains.length || !plan.chains.every((chain) => owned.chains.includes(chain))) return false;
   return plan.chains.every((chain) => (owned.ruleCounts[chain] ?? 0) === plan.rules.filter((rule) => rule[1] === chain).length);
 }
+
+/** Whether iptables-save output shows `table` at all. */
+export function hasTable(table: string, saveOutput: string): boolean {
+  return saveOutput.split('\n').some((line) => line.trim() === `*${table}`);
+}
+
+/**
+ * Whether `table` in iptables-save output is as a fresh kernel would show it once touched: only
+ * built-in chains, all with policy ACCEPT, and no rules. Removing such a table changes nothing.
+ */
+export function isPristineTable(table: string, saveOutput: string): boolean {
+  let current = '';
+  for (const raw of saveOutput.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('*')) current = line.slice(1);
+    if (current !== table || line === '' || line.startsWith('#') || line.startsWith('*') || line === 'COMMIT') continue;
+    if (!/^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ACCEPT /.test(line)) return false;
+  }
+  return true;
+}

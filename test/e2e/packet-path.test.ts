@@ -147,3 +147,20 @@ describe('packet path', { skip }, () => {
     assert.equal(iptablesSnapshot(bed, bed.router), baseline);
   });
 });
+
+describe('packet path on a router with no firewall at all', { skip }, () => {
+  test('SIGTERM leaves iptables-save exactly as empty as it was (the table ftwall created goes too)', async () => {
+    const bed = TestBed.create({ hosts: ['client'] });
+    try {
+      const before = bed.run(bed.router, ['iptables-save']);
+      assert.equal(before.trim(), '', 'a pristine namespace has no table');
+      const ftwall = FtwallProcess.start(bed);
+      await ftwall.ready();
+      assert.match(bed.run(bed.router, ['iptables-save']), /\*filter/);
+      assert.equal((await ftwall.stop()).code, 0);
+      assert.equal(bed.run(bed.router, ['iptables-save']), before);
+    } finally {
+      bed.destroy();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findOwned, matchesPlan, planRules, queueTarget, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
+import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
 const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false };
 
@@ -90,4 +90,14 @@ test('the rules checker sees a missing rule, a missing jump, or an extra jump', 
   assert.equal(matchesPlan(plan, complete), true);
   assert.equal(matchesPlan(plan, findOwned('filter', saved)), false, 'extra jump and missing rules');
   assert.equal(matchesPlan(plan, { ...complete, jumps: complete.jumps.slice(1) }), false, 'missing jump');
+});
+
+test('a table is pristine only with built-in ACCEPT chains and no rules', () => {
+  const pristine = '# Generated\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [5:300]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+  assert.equal(hasTable('filter', pristine), true);
+  assert.equal(hasTable('filter', ''), false);
+  assert.equal(isPristineTable('filter', pristine), true);
+  assert.equal(isPristineTable('filter', pristine.replace(':FORWARD ACCEPT', ':FORWARD DROP')), false, 'a changed policy');
+  assert.equal(isPristineTable('filter', pristine.replace('COMMIT', '-A INPUT -j ACCEPT\nCOMMIT')), false, 'a rule');
+  assert.equal(isPristineTable('filter', pristine.replace('COMMIT', ':MINE - [0:0]\nCOMMIT')), false, 'a user chain');
 });
