@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 NODE_VERSION=24.21.0
 APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev build-essential python3 npm)
 # For the container tests: a Docker engine and debootstrap for a registry-free base image.
-TEST_PACKAGES=(docker.io debootstrap)
+TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then

@@ -4,10 +4,14 @@
 // FastTrack scenario; `docker stop` leaves iptables as it found them.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Dockerd, dockerAvailable } from '../helpers/dockerd.ts';
 import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
+import { render } from '../helpers/helm.ts';
+import { Podman, podmanAvailable } from '../helpers/podman.ts';
+import { stringify } from 'yaml';
 import { JsonLines } from '../helpers/json-lines.ts';
 import { TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
 import { AgentServer, httpGet, iptablesSnapshot, runAgent } from '../helpers/traffic.ts';
@@ -20,12 +24,15 @@ const COMPOSE = `${ROOT}/compose.yaml`;
 const missing = privilegedSkipReason() || dockerAvailable();
 const composeMissing = missing || (spawnSync('docker', ['compose', 'version']).status === 0 ? false : 'the docker compose plugin is missing (scripts/install-compose.sh)');
 if (composeMissing && !missing) process.stderr.write(`\n*** COMPOSE TEST SKIPPED: ${composeMissing} ***\n\n`);
+const podmanMissing = missing || podmanAvailable();
+if (podmanMissing && !missing) process.stderr.write(`\n*** KUBE PLAY TEST SKIPPED: ${podmanMissing} ***\n\n`);
 if (missing) process.stderr.write(`\n*** CONTAINER TESTS SKIPPED: ${missing} ***\n\n`);
 
-describe('container image', { skip: missing }, () => {
+describe('container image, compose and Helm pod', { skip: missing }, () => {
   let bed: TestBed;
   let builder: Dockerd;
   let runner: Dockerd;
+  const cleanups: Array<() => void> = [];
 
   before(async () => {
     bed = TestBed.create({ hosts: ['client'] });
@@ -40,6 +47,7 @@ describe('container image', { skip: missing }, () => {
     runner.must(['load', '-i', `${bed.tempDir}/image.tar`], { timeoutMs: 300_000 });
   });
   after(async () => {
+    for (const cleanup of cleanups) cleanup();
     await runner?.stop();
     await builder?.stop();
     bed?.destroy();
@@ -103,5 +111,35 @@ describe('container image', { skip: missing }, () => {
     }
     await logs.waitFor((line) => line.event === 'rules_removed', 10_000, 'rules_removed');
     assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+  });
+  test('the Helm chart\'s DaemonSet pod runs under podman kube play: ready, rules installed, removed when it stops', { skip: podmanMissing }, async () => {
+    const podman = new Podman(`${bed.tempDir}/podman-root`, `/run/${bed.prefix}-podman`, bed.router);
+    cleanups.push(() => podman.destroy());
+    podman.must(['load', '-i', `${bed.tempDir}/image.tar`], 300_000);
+    const manifests = render([
+      '-f', `${ROOT}/helm/ftwall/ci/default-values.yaml`, '--set', 'config.FTWALL_LAN_INTERFACE=lan0',
+      '--set', 'image.repository=localhost/ftwall', '--set', 'image.tag=test', '--set', 'image.pullPolicy=Never',
+      '--set', `state.hostPath=${bed.tempDir}/state`, '--set', `xtablesLockPath=${bed.tempDir}/xtables.lock`,
+      '--set', 'otel.OTEL_SDK_DISABLED=true',
+    ]);
+    const template = manifests.find((m) => m.kind === 'DaemonSet')!.spec.template;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ftwall', labels: template.metadata.labels }, spec: template.spec };
+    const file = `${bed.tempDir}/pod.yaml`;
+    writeFileSync(file, stringify(pod));
+    const baseline = iptablesSnapshot(bed, bed.router);
+    podman.must(['kube', 'play', file], 180_000);
+    const logs = new JsonLines(podman.spawn(['logs', '-f', 'ftwall-ftwall']).stdout!);
+    try {
+      await logs.waitFor((line) => line.event === 'ready', 60_000, 'ftwall ready in the pod');
+      assert.equal(httpGet(bed, bed.router, 'http://127.0.0.1:9490/readyz').status, 200, 'the readiness probe target answers');
+      assert.match(bed.run(bed.router, ['iptables-save']), /-j FTWALL-FORWARD/);
+    } finally {
+      // As kubelet does: SIGTERM, then the pod's grace period before SIGKILL.
+      podman.must(['pod', 'stop', '-t', String(template.spec.terminationGracePeriodSeconds), 'ftwall'], 120_000);
+    }
+    await logs.waitFor((line) => line.event === 'rules_removed', 30_000, 'rules removed when the pod stops');
+    assert.equal(podman.must(['inspect', '--format', '{{.State.ExitCode}}', 'ftwall-ftwall']).trim(), '0');
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+    podman.must(['kube', 'down', file], 120_000);
   });
 });

@@ -2,6 +2,8 @@
 // Issue 4's telemetry: OTLP traces, metrics and logs reach a receiver with the expected names and
 // trace ids; pino lines carry the same trace ids; /metrics serves Prometheus text.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
@@ -11,6 +13,8 @@ import { TestBed, privilegedSkipReason } from '../helpers/netns.ts';
 import { httpGet } from '../helpers/traffic.ts';
 
 const skip = privilegedSkipReason();
+const noPrometheus = spawnSync('prometheus', ['--version']).status === 0 ? false : 'needs prometheus (Debian package; scripts/dev.sh installs it)';
+if (noPrometheus && !skip) process.stderr.write(`\n*** PROMETHEUS TEST SKIPPED: ${noPrometheus} ***\n\n`);
 const RECEIVER = fileURLToPath(new URL('../helpers/otlp-receiver.ts', import.meta.url));
 type Span = { name: string; traceId: string; spanId: string; parentSpanId: string; events: string[] };
 
@@ -88,5 +92,25 @@ describe('telemetry', { skip }, () => {
     assert.match(body, /ftwall_batch_size_count\{[^}]*\} [1-9]/);
     assert.match(body, /service_name="ftwall"/);
     assert.match(body, /ftwall_queue_packets_total\{[^}]*queue="1214"/);
+  });
+
+  test('Prometheus scrapes /metrics and answers PromQL about ftwall', { skip: noPrometheus }, async () => {
+    const config = `${bed.tempDir}/prometheus.yml`;
+    writeFileSync(config, 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: ftwall\n    static_configs:\n      - targets: ["127.0.0.1:9490"]\n');
+    const prometheus = bed.spawn(bed.router, ['prometheus', `--config.file=${config}`, `--storage.tsdb.path=${bed.tempDir}/tsdb`, '--web.listen-address=127.0.0.1:9090']);
+    await new JsonLines(prometheus.stderr!).waitForText(/Server is ready to receive web requests/, 30_000);
+    // Data exists once a scrape (every second) has happened; nothing announces that: poll, bounded.
+    const deadline = Date.now() + 30_000;
+    let result: { status: number; body: string } = { status: 0, body: '' };
+    while (Date.now() < deadline) {
+      result = httpGet(bed, bed.router, 'http://127.0.0.1:9090/api/v1/query?query=sum(ftwall_packets_total{reason="fasttrack_udp"})');
+      if (result.status === 200 && /"value":\[[^\]]*,"[1-9]/.test(result.body)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.match(result.body, /"status":"success"/);
+    assert.match(result.body, /"value":\[[^\]]*,"[1-9]\d*"\]/, `PromQL sees ftwall's packets: ${result.body}`);
+    const up = httpGet(bed, bed.router, 'http://127.0.0.1:9090/api/v1/query?query=up{job="ftwall"}');
+    assert.match(up.body, /"value":\[[^\]]*,"1"\]/);
+    prometheus.kill('SIGTERM');
   });
 });

@@ -9,6 +9,7 @@ export class JsonLines {
   readonly lines: JsonLine[] = [];
   readonly text: string[] = [];
   #waiters: Array<{ match: (line: JsonLine) => boolean; resolve: (line: JsonLine) => void }> = [];
+  #textWaiters: Array<{ match: RegExp; resolve: (line: string) => void }> = [];
   #ended = false;
   #endWaiters: Array<() => void> = [];
 
@@ -22,6 +23,11 @@ export class JsonLines {
         const raw = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
         this.text.push(raw);
+        this.#textWaiters = this.#textWaiters.filter((waiter) => {
+          if (!waiter.match.test(raw)) return true;
+          waiter.resolve(raw);
+          return false;
+        });
         let parsed: JsonLine | undefined;
         try { parsed = JSON.parse(raw) as JsonLine; } catch { parsed = undefined; }
         if (!parsed || typeof parsed !== 'object') continue;
@@ -36,6 +42,16 @@ export class JsonLines {
     stream.on('end', () => {
       this.#ended = true;
       for (const resolve of this.#endWaiters.splice(0)) resolve();
+    });
+  }
+
+  /** Resolves with the first raw text line (seen or future) matching `pattern`; rejects after timeoutMs. */
+  waitForText(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const seen = this.text.find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; last lines:\n${this.text.slice(-15).join('\n')}`)), timeoutMs);
+      this.#textWaiters.push({ match: pattern, resolve: (line) => { clearTimeout(timer); resolve(line); } });
     });
   }
 
