@@ -10,6 +10,9 @@ import { renderInstall } from './rules/plan.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { startTelemetry } from './telemetry/otel.ts';
 
+/** Longest a stopping ftwall waits for its last telemetry export (the rules are already gone). */
+const TELEMETRY_FLUSH_MS = 1000;
+
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function helpText(): string {
@@ -66,7 +69,7 @@ async function runDaemon(): Promise<number> {
     return await runWithTelemetry(telemetry);
   } finally {
     // Bounded: an unreachable collector must not hold up the exit.
-    await Promise.race([telemetry.shutdown().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    await Promise.race([telemetry.shutdown().catch(() => {}), new Promise((resolve) => setTimeout(resolve, TELEMETRY_FLUSH_MS).unref())]);
   }
 }
 
