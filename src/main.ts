@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
 import type net from 'node:net';
+import { FlowCutter } from './actions/flow-cutter.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
 import { ProbeSocket } from './actions/prober.ts';
 import { Spoofer, openRawSender } from './actions/spoofer.ts';
@@ -52,6 +53,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   return planRules({
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
+    bypassMark: config.flowBypass ? config.bypassMark : 0,
   });
 }
 
@@ -64,6 +66,7 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     maxLength: config.queueMaxLength,
     socketBufferBytes: config.socketBufferBytes,
     mark: config.mark,
+    bypassMark: config.flowBypass ? config.bypassMark : 0,
     policy: {
       networkNames: config.networkNames,
       blockUdp: config.blockUdp,
@@ -97,6 +100,7 @@ export class Daemon {
   #peerStore: PeerStore | undefined;
   #clientDir: ClientDirectory | undefined;
   #lockKeeper: LockKeeper | undefined;
+  #flowCutter: FlowCutter | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -194,6 +198,7 @@ export class Daemon {
         lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
         onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
       });
+      if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.warn({ event: 'flow_cut_unavailable' }, message));
       this.#probes = await ProbeSocket.open(config.probePort).catch((error: Error) => {
         throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
       });
@@ -254,7 +259,10 @@ export class Daemon {
     const learned: string[] = [];
     for (const event of events) {
       this.#report(event);
-      if (event.event === 'peer_learned') learned.push(`${event.dest_ip}:${event.dest_port}`);
+      if (event.event === 'peer_learned') {
+        learned.push(`${event.dest_ip}:${event.dest_port}`);
+        this.#flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
+      }
     }
     if (learned.length > 0) {
       try {

@@ -38,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   store.validate({ allowed: 'strict' });
+  if (values.mark === values.bypassMark) throw new ConfigError(`FTWALL_BYPASS_MARK: must differ from FTWALL_MARK (both ${String(env.FTWALL_MARK ?? SETTINGS.mark.default)})`);
   return Object.freeze(values) as Config;
 }
 

@@ -109,6 +109,16 @@ export const SETTINGS = {
     doc: 'Packet-mark bit ftwall sets on packets it has decided (its rules skip them; later rules still apply). Must be a bit no other software uses.',
     parse: parseMarkBit,
   }),
+  flowBypass: setting({
+    env: 'FTWALL_FLOW_BYPASS', default: 'true',
+    doc: 'Once a flow is judged clean, its later packets skip the queue (conntrack mark); UDP flows to a peer learned later are cut.',
+    parse: parseBoolean,
+  }),
+  bypassMark: setting({
+    env: 'FTWALL_BYPASS_MARK', default: '0x200000',
+    doc: 'Packet- and connection-mark bit of flows judged clean (see FTWALL_FLOW_BYPASS). Must differ from FTWALL_MARK.',
+    parse: parseMarkBit,
+  }),
   probePort: setting({
     env: 'FTWALL_PROBE_PORT', default: '41214',
     doc: 'UDP port on the router that probes are sent from; answers to it are queued through INPUT.',

@@ -15,6 +15,8 @@ export interface WorkerInit {
   socketBufferBytes: number;
   /** Mark bit set on packets that were decided and accepted. */
   mark: number;
+  /** Mark bit set on accepted packets of clean flows (saved to the flow); 0 = no bypass. */
+  bypassMark: number;
   /** The decision core's policy, in plain data. */
   policy: WorkerPolicy;
   state: SharedStateInit;

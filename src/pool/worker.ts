@@ -11,7 +11,7 @@ import { CidrList } from '../core/cidr.ts';
 import { FastTrackDecider } from '../core/decide.ts';
 import { NetworkNames } from '../core/fasttrack.ts';
 import { PacketView, parsePacket } from '../core/packet.ts';
-import { Decision, Verdict } from '../core/types.ts';
+import { Decision, Reason, Verdict } from '../core/types.ts';
 import { StateWriter, type SpoofRequest } from '../state/apply.ts';
 import { SharedState } from '../state/shared-state.ts';
 import { SharedStateView } from '../state/view.ts';
@@ -43,6 +43,7 @@ const writer = new StateWriter(state, policy.lockSeconds);
 const packet = new PacketView();
 const decision = new Decision();
 const mark = init.mark >>> 0;
+const cleanMark = (init.mark | init.bypassMark) >>> 0;
 const reasonCounts = new Float64Array(Counter.COLUMNS - Counter.reasonBase);
 
 function handleBatch(batch: PacketBatch): void {
@@ -76,7 +77,9 @@ function handleBatch(batch: PacketBatch): void {
     } else {
       reasonCounts[decision.reason * 2]!++;
       // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
-      batch.repeat(i, (batch.mark(i) | mark) >>> 0);
+      // A clean flow also gets the bypass bit, which the rules copy to its conntrack entry.
+      const clean = decision.reason === Reason.NOT_FASTTRACK || decision.reason === Reason.EXEMPT;
+      batch.repeat(i, (batch.mark(i) | (clean ? cleanMark : mark)) >>> 0);
     }
   }
   counters.add(row, Counter.packets, batch.count);

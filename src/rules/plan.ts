@@ -22,6 +22,8 @@ export interface RulePlanOptions {
   dockerUser: boolean;
   /** Queue TCP segments that carry FastTrack HTTP markers (xt_string). */
   safetyNet: boolean;
+  /** Mark bit of flows judged clean; 0 disables flow bypass. */
+  bypassMark: number;
 }
 
 /**
@@ -59,16 +61,30 @@ export function queueTarget(queueBase: number, workers: number): string[] {
 export function planRules(options: RulePlanOptions): TablePlan {
   const queue = queueTarget(options.queueBase, options.workers);
   const decided = ['-m', 'mark', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-j', 'RETURN'];
-  const rules: string[][] = [['-A', FORWARD_CHAIN, ...decided], ['-A', INPUT_CHAIN, ...decided]];
+  const bypass = `${hex(options.bypassMark)}/${hex(options.bypassMark)}`;
+  const rules: string[][] = [];
+  if (options.bypassMark) {
+    // A packet ftwall accepted as clean comes back (REPEAT) with the bypass bit: copy it to its flow.
+    rules.push(['-A', FORWARD_CHAIN, '-m', 'mark', '--mark', bypass, '-j', 'CONNMARK', '--save-mark', '--nfmask', hex(options.bypassMark), '--ctmask', hex(options.bypassMark)]);
+  }
+  rules.push(['-A', FORWARD_CHAIN, ...decided]);
   for (const lan of options.lanInterfaces) {
-    // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
-    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'udp', ...queue]);
-    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '--syn', ...queue]);
+    // The safety net sees every TCP segment, bypassed flows included (xt_string, in the kernel).
     if (options.safetyNet) {
       for (const [marker, to] of SAFETY_NET_STRINGS) {
         rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
       }
     }
+  }
+  // Flows judged clean skip the queue; new connections (SYN, a new UDP flow) never carry the bit.
+  if (options.bypassMark) rules.push(['-A', FORWARD_CHAIN, '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
+  for (const lan of options.lanInterfaces) {
+    // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
+    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'udp', ...queue]);
+    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '--syn', ...queue]);
+  }
+  rules.push(['-A', INPUT_CHAIN, ...decided]);
+  for (const lan of options.lanInterfaces) {
     // Answers to ftwall's own probes come to the router itself.
     rules.push(['-A', INPUT_CHAIN, '-i', lan, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
 import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, type ReportingProcess } from '../helpers/traffic.ts';
+import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../helpers/traffic.ts';
 
 const skip = privilegedSkipReason();
 const SERVER = `${PEER_NET}.7`;
@@ -53,7 +53,8 @@ describe('packet path', { skip }, () => {
   });
 
   test('with ftwall, every UDP datagram and TCP stream is queued, accepted and arrives intact', async () => {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '2' });
+    // Flow bypass off: every UDP packet goes through the queues (bypass has its own test below).
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '2', FTWALL_FLOW_BYPASS: 'false' });
     try {
       await ftwall.ready();
       assert.equal(httpGet(bed, bed.router, 'http://127.0.0.1:9490/readyz').status, 200);
@@ -70,6 +71,50 @@ describe('packet path', { skip }, () => {
       // The operator's DROP after ftwall's chain still applies: ftwall's accept is REPEAT, not ACCEPT.
       const blocked = runAgent(bed, client(), 'tcp-send', { to: `${SERVER}:9999`, bytes: 10, timeout: 1500 });
       assert.equal(blocked.connected, false, "the operator's own DROP rule still applies");
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('flow bypass: after their first packets, a UDP flow and a TCP stream no longer reach userspace', async () => {
+    const ftwall = FtwallProcess.start(bed);
+    try {
+      await ftwall.ready();
+      // A paced flow (about one datagram a millisecond) and a TCP stream: their first packet only.
+      let before = packetsQueued(bed);
+      await udpServer.report();
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 500, size: 300, interval: 1, from: 40500 });
+      runAgent(bed, client(), 'tcp-send', { to: `${SERVER}:6000`, bytes: 8_000_000 });
+      assert.equal((await udpServer.report()).unique, 500);
+      let queued = packetsQueued(bed) - before;
+      assert.ok(queued <= 4, `${queued} of ~6000 packets reached userspace (the UDP flow's first, the SYN)`);
+      // A flow that starts with a burst: what is in flight before the first verdict is queued too.
+      before = packetsQueued(bed);
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 3000, size: 300, from: 40501 });
+      assert.equal((await udpServer.report()).unique, 3000);
+      queued = packetsQueued(bed) - before;
+      assert.ok(queued <= 64, `${queued} of 3000 packets of a burst-started flow reached userspace`);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('flow bypass never outlives a peer: a clean UDP flow to an address learned later is cut', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1' });
+    try {
+      await ftwall.ready();
+      await udpServer.report();
+      // A clean flow, judged once and bypassed: one datagram every 10 ms for 3 s.
+      const flow = runAgentAsync(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 300, size: 100, interval: 10, from: 40600 });
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // let the flow run before its peer is learned
+      // Someone pings that address: it becomes a FastTrack peer.
+      const ping = Buffer.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]).toString('hex');
+      runAgent(bed, client(), 'udp-once', { to: `${SERVER}:5000`, hex: ping, from: 3531 });
+      await ftwall.waitForEvent('peer_learned');
+      await flow;
+      const delivered = (await udpServer.report()).unique as number;
+      assert.ok(delivered > 20 && delivered < 250, `${delivered} of 300 delivered: the flow was cut once its peer was known`);
+      assert.ok(ftwall.events('peer_learned').some((line) => line.dest_port === 5000));
     } finally {
       await ftwall.stop();
     }

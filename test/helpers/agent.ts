@@ -6,7 +6,8 @@
  *   udp-server bind=IP:PORT        datagrams carry [seq u32][len u16][sha256(data) 32][data];
  *                                  each report counts what arrived since the previous report
  *   tcp-server bind=IP:PORT        reports bytes and sha256 per connection
- *   udp-send to=IP:PORT count=N size=S
+ *   udp-send to=IP:PORT count=N size=S [interval=MS] [from=PORT]
+ *   udp-once to=IP:PORT hex=BYTES [from=PORT]   one datagram
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
@@ -74,7 +75,9 @@ if (role === 'udp-server') {
   const { host, port } = address(options.to!);
   const count = Number(options.count ?? 100);
   const size = Number(options.size ?? 200);
+  const interval = Number(options.interval ?? 0);
   const socket = dgram.createSocket('udp4');
+  if (options.from) await new Promise<void>((resolve) => socket.bind(Number(options.from), resolve));
   let sent = 0;
   for (let seq = 0; seq < count; seq++) {
     const data = randomBytes(size);
@@ -84,7 +87,8 @@ if (role === 'udp-server') {
     createHash('sha256').update(data).digest().copy(header, 6);
     await new Promise<void>((resolve, reject) => socket.send([header, data], port, host, (error) => (error ? reject(error) : resolve())));
     sent++;
-    if (seq % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1)); // pace: do not overrun the receiver
+    if (interval > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+    else if (seq % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1)); // pace: do not overrun the receiver
   }
   socket.close();
   print({ sent });
@@ -109,6 +113,13 @@ if (role === 'udp-server') {
     socket.on('close', () => print({ connected: true, bytes: written, sha256: hash.digest('hex') }));
     socket.resume();
   });
+} else if (role === 'udp-once') {
+  const { host, port } = address(options.to!);
+  const socket = dgram.createSocket('udp4');
+  if (options.from) await new Promise<void>((resolve) => socket.bind(Number(options.from), resolve));
+  await new Promise<void>((resolve, reject) => socket.send(Buffer.from(options.hex!, 'hex'), port, host, (error) => (error ? reject(error) : resolve())));
+  socket.close();
+  print({ sent: 1 });
 } else if (role === 'tcp-until') {
   const { host, port } = address(options.to!);
   const max = Number(options.max ?? 20000);

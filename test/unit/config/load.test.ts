@@ -39,6 +39,7 @@ test('each bad value fails with one line naming its variable', () => {
     [{ ...base, FTWALL_HTTP_ADDRESS: '127.0.0.1:70000' }, /^FTWALL_HTTP_ADDRESS: port must be 1..65535/],
     [{ ...base, FTWALL_LOG_LEVEL: 'loud' }, /^FTWALL_LOG_LEVEL: must be one of fatal, error/],
     [{ ...base, FTWALL_QUEUE_BASE: '65500' }, /^FTWALL_QUEUE_BASE: must be a whole number from 0 to 65471/],
+    [{ ...base, FTWALL_BYPASS_MARK: '0x100000' }, /^FTWALL_BYPASS_MARK: must differ from FTWALL_MARK/],
   ];
   for (const [env, expected] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false };
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0 };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);
@@ -31,6 +31,20 @@ test('the safety net queues only TCP segments carrying FastTrack HTTP markers, f
   assert.match(text, /-A FTWALL-FORWARD -i wlan0 -p tcp -m string --algo bm --to 1600 --string X-Kazaa- -j NFQUEUE/);
   assert.match(text, /--string "GIVE " /);
   assert.doesNotMatch(renderInstall(planRules(options)), /-m string/);
+});
+
+test('flow bypass: the bit is saved to the flow, and flows carrying it skip the queue, but not the safety net', () => {
+  const text = renderInstall(planRules({ ...options, safetyNet: true, bypassMark: 0x200000 }));
+  const lines = text.split('\n');
+  const save = lines.indexOf('-A FTWALL-FORWARD -m mark --mark 0x200000/0x200000 -j CONNMARK --save-mark --nfmask 0x200000 --ctmask 0x200000');
+  const decided = lines.indexOf('-A FTWALL-FORWARD -m mark --mark 0x100000/0x100000 -j RETURN');
+  const skip = lines.indexOf('-A FTWALL-FORWARD -m connmark --mark 0x200000/0x200000 -j RETURN');
+  const strings = lines.findIndex((line) => line.includes('-m string'));
+  const udp = lines.findIndex((line) => line.includes('-p udp -j NFQUEUE'));
+  assert.ok(save >= 0 && save < decided, 'save before the decided RETURN, or it would never run');
+  assert.ok(decided < strings && strings < skip, 'the safety net sees bypassed flows');
+  assert.ok(skip < udp, 'bypassed flows skip the UDP and SYN queue rules');
+  assert.doesNotMatch(renderInstall(planRules(options)), /connmark|CONNMARK/i);
 });
 
 test('DOCKER-USER is hooked only when it exists', () => {
