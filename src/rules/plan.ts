@@ -8,6 +8,9 @@
 export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern in findOwned
 export const FORWARD_CHAIN = `${CHAIN_PREFIX}FORWARD`;
 export const INPUT_CHAIN = `${CHAIN_PREFIX}INPUT`;
+export const SAFETY_NET_CHAIN = `${CHAIN_PREFIX}SAFETYNET`;
+/** The safety net looks at a TCP flow's first packets only (original direction: SYN, ACK, data...). */
+export const SAFETY_NET_PACKETS = 6;
 /** The comment on each jump rule, so operators see whose rule it is. */
 export const RULE_COMMENT = 'ftwall';
 
@@ -63,35 +66,36 @@ export function planRules(options: RulePlanOptions): TablePlan {
   const decided = ['-m', 'mark', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-j', 'RETURN'];
   const bypass = `${hex(options.bypassMark)}/${hex(options.bypassMark)}`;
   const rules: string[][] = [];
+  // Our chains are entered only from the LAN interfaces (see the jumps): no -i inside them.
   if (options.bypassMark) {
     // A packet ftwall accepted as clean comes back (REPEAT) with the bypass bit: copy it to its flow.
     rules.push(['-A', FORWARD_CHAIN, '-m', 'mark', '--mark', bypass, '-j', 'CONNMARK', '--save-mark', '--nfmask', hex(options.bypassMark), '--ctmask', hex(options.bypassMark)]);
   }
   rules.push(['-A', FORWARD_CHAIN, ...decided]);
-  for (const lan of options.lanInterfaces) {
-    // The safety net sees every TCP segment, bypassed flows included (xt_string, in the kernel).
-    if (options.safetyNet) {
-      for (const [marker, to] of SAFETY_NET_STRINGS) {
-        rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
-      }
+  if (options.safetyNet) {
+    // The header block sits in a flow's first packets: only those are string-matched (in the kernel),
+    // bypassed flows included; bulk data never is.
+    rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connbytes', '--connbytes', `0:${SAFETY_NET_PACKETS}`, '--connbytes-dir', 'original', '--connbytes-mode', 'packets', '-j', SAFETY_NET_CHAIN]);
+    for (const [marker, to] of SAFETY_NET_STRINGS) {
+      rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
     }
   }
   // Flows judged clean skip the queue; new connections (SYN, a new UDP flow) never carry the bit.
   if (options.bypassMark) rules.push(['-A', FORWARD_CHAIN, '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
-  for (const lan of options.lanInterfaces) {
-    // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
-    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'udp', ...queue]);
-    rules.push(['-A', FORWARD_CHAIN, '-i', lan, '-p', 'tcp', '--syn', ...queue]);
-  }
+  // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
+  rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', ...queue]);
+  rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '--syn', ...queue]);
+  // Answers to ftwall's own probes come to the router itself.
   rules.push(['-A', INPUT_CHAIN, ...decided]);
+  rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
+  const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-m', 'comment', '--comment', RULE_COMMENT, '-j', to];
+  const jumps: string[][] = [];
   for (const lan of options.lanInterfaces) {
-    // Answers to ftwall's own probes come to the router itself.
-    rules.push(['-A', INPUT_CHAIN, '-i', lan, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
+    jumps.push(jump('FORWARD', lan, FORWARD_CHAIN), jump('INPUT', lan, INPUT_CHAIN));
+    if (options.dockerUser) jumps.push(jump('DOCKER-USER', lan, FORWARD_CHAIN));
   }
-  const jump = (from: string, to: string) => ['-I', from, '1', '-m', 'comment', '--comment', RULE_COMMENT, '-j', to];
-  const jumps = [jump('FORWARD', FORWARD_CHAIN), jump('INPUT', INPUT_CHAIN)];
-  if (options.dockerUser) jumps.push(jump('DOCKER-USER', FORWARD_CHAIN));
-  return { table: 'filter', chains: [FORWARD_CHAIN, INPUT_CHAIN], rules, jumps };
+  const chains = options.safetyNet ? [FORWARD_CHAIN, INPUT_CHAIN, SAFETY_NET_CHAIN] : [FORWARD_CHAIN, INPUT_CHAIN];
+  return { table: 'filter', chains, rules, jumps };
 }
 
 /** Quotes one argument for iptables-restore input. */

@@ -11,7 +11,7 @@ import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { envDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetricsBridge } from './metrics.ts';
 
@@ -57,8 +57,9 @@ export async function startTelemetry(serviceVersion: string): Promise<Telemetry>
     // OTEL_RESOURCE_ATTRIBUTES only: no host or process detection at start.
     resourceDetectors: [envDetector],
   });
-  // With OTEL_SDK_DISABLED=true NodeSDK installs nothing but /metrics must still work.
   sdk.start();
+  // With OTEL_SDK_DISABLED=true NodeSDK installs nothing, but /metrics is always served.
+  if (disabled) metrics.setGlobalMeterProvider(new MeterProvider({ readers: [prometheus] }));
   const meter = metrics.getMeter('ftwall', serviceVersion);
   bridge.register(meter);
   return {

@@ -94,6 +94,18 @@ describe('telemetry', { skip }, () => {
     assert.match(body, /ftwall_queue_packets_total\{[^}]*queue="1214"/);
   });
 
+  test('/metrics is served even with OTEL_SDK_DISABLED=true', async () => {
+    const fresh = TestBed.create({ hosts: ['client'] });
+    const alone = FtwallProcess.start(fresh, { OTEL_SDK_DISABLED: 'true', FTWALL_PEER_STORE: '' });
+    try {
+      await alone.ready();
+      assert.match(httpGet(fresh, fresh.router, 'http://127.0.0.1:9490/metrics').body, /\nftwall_peers\{[^}]*\} 0\n/);
+    } finally {
+      await alone.stop();
+      fresh.destroy();
+    }
+  });
+
   test('Prometheus scrapes /metrics and answers PromQL about ftwall', { skip: noPrometheus }, async () => {
     const config = `${bed.tempDir}/prometheus.yml`;
     writeFileSync(config, 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: ftwall\n    static_configs:\n      - targets: ["127.0.0.1:9490"]\n');
