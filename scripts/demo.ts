@@ -20,7 +20,9 @@ if (cannot) {
 }
 
 const bed = TestBed.create({ hosts: ['kazaa', 'user'] });
-process.once('SIGINT', () => { bed.destroy(); process.exit(130); });
+// Whatever ends this process (a signal, a broken stdout pipe, an error), the namespaces go with it.
+process.once('exit', () => bed.destroy());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 try {
   say(`== test bed ${bed.prefix}: LAN 10.77.1.0/24 (kazaa ${bed.host('kazaa').ip}, user ${bed.host('user').ip}) -> router -> internet`);
   const supernodes = await Supernodes.start(bed);

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE  // recvmmsg, sendmmsg
 // The benchmark's reference: a minimal C libnetfilter_queue consumer that accepts everything with
 // batch verdicts (one NFQNL_MSG_VERDICT_BATCH per drained burst). Built by bench/run.ts.
-//   nfq-accept QUEUE SECONDS  -> prints {"packets":N,"cpu_s":X}
+//   nfq-accept QUEUE SECONDS [repeat]  -> prints {"packets":N,"cpu_s":X}
+// With `repeat`, verdicts are NF_REPEAT with mark 0x100000 (as ftwall's), to measure what the
+// second table traversal costs; the rules must then RETURN on that mark.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -26,6 +28,7 @@ int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: nfq-accept QUEUE SECONDS\n"); return 2; }
   int queue = atoi(argv[1]);
   double seconds = atof(argv[2]);
+  int repeat = argc > 3 && strcmp(argv[3], "repeat") == 0;
   static char buf[0xffff + 4096];
   struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
   if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) { perror("netlink"); return 1; }
@@ -64,7 +67,8 @@ int main(int argc, char **argv) {
     if (pending) {
       char out[MNL_SOCKET_BUFFER_SIZE];
       struct nlmsghdr *v = nfq_nlmsg_put(out, NFQNL_MSG_VERDICT_BATCH, queue);
-      nfq_nlmsg_verdict_put(v, last_id, NF_ACCEPT);
+      nfq_nlmsg_verdict_put(v, last_id, repeat ? NF_REPEAT : NF_ACCEPT);
+      if (repeat) nfq_nlmsg_verdict_put_mark(v, 0x100000);
       mnl_socket_sendto(nl, v, v->nlmsg_len);
     }
   }
