@@ -54,6 +54,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,
+    failClosed: config.fail === 'closed',
   });
 }
 
@@ -67,6 +68,7 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     socketBufferBytes: config.socketBufferBytes,
     mark: config.mark,
     bypassMark: config.flowBypass ? config.bypassMark : 0,
+    failClosed: config.fail === 'closed',
     policy: {
       networkNames: config.networkNames,
       blockUdp: config.blockUdp,
@@ -178,6 +180,9 @@ export class Daemon {
     const log = this.#log;
     for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
     log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
+    if (config.fail === 'closed') {
+      log.warn({ event: 'fail_closed' }, 'FTWALL_FAIL=closed: while ftwall is stopped, crashed or overloaded, queued LAN traffic is DROPPED, not passed');
+    }
     if (config.mode === 'monitor') log.warn({ event: 'monitor_mode' }, 'FTWALL_MODE=monitor: deciding and logging only, every packet is accepted');
     try {
       const missing = missingInterfaces(config.lanInterfaces);

@@ -10,6 +10,7 @@ import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceL
 
 export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
 export const MODES = ['enforce', 'monitor'] as const;
+export const FAIL_MODES = ['open', 'closed'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** One setting: a parser from the raw environment string plus the text the operator reads. */
@@ -48,6 +49,11 @@ export const SETTINGS = {
     env: 'FTWALL_MODE', default: 'enforce',
     doc: 'enforce: drop what the decisions say; monitor: decide, log and count the same, but accept every packet.',
     parse: (raw) => parseChoice(raw, MODES),
+  }),
+  fail: setting({
+    env: 'FTWALL_FAIL', default: 'open',
+    doc: 'open: traffic passes when ftwall is not running or falls behind (queue bypass, fail-open queues); closed: it is dropped.',
+    parse: (raw) => parseChoice(raw, FAIL_MODES),
   }),
   blockUdp: setting({
     env: 'FTWALL_BLOCK_UDP', default: 'true',

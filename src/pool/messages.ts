@@ -17,6 +17,8 @@ export interface WorkerInit {
   mark: number;
   /** Mark bit set on accepted packets of clean flows (saved to the flow); 0 = no bypass. */
   bypassMark: number;
+  /** Queue overflow and deciding errors drop instead of accept (FTWALL_FAIL=closed). */
+  failClosed: boolean;
   /** The decision core's policy, in plain data. */
   policy: WorkerPolicy;
   state: SharedStateInit;

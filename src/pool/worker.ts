@@ -3,7 +3,8 @@
  * One worker thread: owns one NFQUEUE queue. For each packet of a batch: parse into a reused
  * view, decide with the pure core, apply the decision to the shared state at once (so the next
  * packet of any worker sees it), set the verdict. Events and spoof requests of the batch go to the
- * main thread in one message, only when there are any. Every failure path ends in ACCEPT and is counted.
+ * main thread in one message, only when there are any. Every failure path ends in ACCEPT (DROP with
+ * FTWALL_FAIL=closed) and is counted.
  */
 import { NfQueue, type PacketBatch } from 'nfqueue-bindings';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -68,7 +69,7 @@ function handleBatch(batch: PacketBatch): void {
       }
     } catch {
       counters.add(row, Counter.handlerErrors, 1);
-      decision.verdict = Verdict.ACCEPT;
+      decision.verdict = init.failClosed ? Verdict.DROP : Verdict.ACCEPT;
     }
     if (decision.verdict === Verdict.DROP && !policy.monitor) {
       reasonCounts[decision.reason * 2 + 1]!++;
@@ -106,7 +107,7 @@ try {
     copyRange: init.copyRange,
     maxLength: init.maxLength,
     receiveBufferBytes: init.socketBufferBytes,
-    failOpen: true,
+    failOpen: !init.failClosed,
     gso: true,
   });
   queue.start(handleBatch);

@@ -27,6 +27,8 @@ export interface RulePlanOptions {
   safetyNet: boolean;
   /** Mark bit of flows judged clean; 0 disables flow bypass. */
   bypassMark: number;
+  /** Fail closed: no --queue-bypass, so queued traffic is dropped while nobody reads the queues. */
+  failClosed?: boolean;
 }
 
 /**
@@ -53,16 +55,16 @@ export interface TablePlan {
 
 const hex = (value: number) => `0x${(value >>> 0).toString(16)}`;
 
-/** NFQUEUE target arguments: balanced over the worker queues, bypassed when nobody listens. */
-export function queueTarget(queueBase: number, workers: number): string[] {
+/** NFQUEUE target arguments: balanced over the worker queues, bypassed when nobody listens (fail-open). */
+export function queueTarget(queueBase: number, workers: number, failClosed = false): string[] {
   const target = workers > 1
     ? ['--queue-balance', `${queueBase}:${queueBase + workers - 1}`]
     : ['--queue-num', String(queueBase)];
-  return ['-j', 'NFQUEUE', ...target, '--queue-bypass'];
+  return ['-j', 'NFQUEUE', ...target, ...(failClosed ? [] : ['--queue-bypass'])];
 }
 
 export function planRules(options: RulePlanOptions): TablePlan {
-  const queue = queueTarget(options.queueBase, options.workers);
+  const queue = queueTarget(options.queueBase, options.workers, options.failClosed);
   const decided = ['-m', 'mark', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-j', 'RETURN'];
   const bypass = `${hex(options.bypassMark)}/${hex(options.bypassMark)}`;
   const rules: string[][] = [];

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Issue 2's packet path, end to end: the real ftwall in the router namespace of a test bed.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
 import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
@@ -148,6 +150,33 @@ describe('packet path', { skip }, () => {
     const rules = bed.run(bed.router, ['iptables-save', '-t', 'filter']);
     assert.equal(rules.split('\n').filter((line) => line.includes('-j FTWALL-FORWARD')).length, 1, 'exactly one hook, not two');
     await second.stop();
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+  });
+
+  test('FTWALL_FAIL=closed says so at start, and with nobody reading the queues traffic is dropped', async () => {
+    const first = FtwallProcess.start(bed, { FTWALL_FAIL: 'closed' });
+    await first.ready();
+    assert.equal(first.events('fail_closed').length, 1);
+    assert.doesNotMatch(bed.run(bed.router, ['iptables-save']), /FTWALL-FORWARD -p udp .*--queue-bypass/);
+    first.child.kill('SIGKILL');
+    await first.exited();
+    await udpServer.report();
+    runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 100, size: 100 });
+    assert.equal((await udpServer.report()).unique, 0, 'fail-closed: no datagram passes while ftwall is down');
+    const second = FtwallProcess.start(bed);
+    await second.ready();
+    await second.stop();
+    assert.equal(iptablesSnapshot(bed, bed.router), baseline);
+  });
+
+  test('missing iptables: one clear line, exit 2, nothing installed', async () => {
+    // A PATH with `ip` (to enter the namespace) and nothing else.
+    const bin = `${bed.tempDir}/bin-without-iptables`;
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim(), `${bin}/ip`);
+    const ftwall = FtwallProcess.start(bed, { PATH: bin });
+    assert.equal((await ftwall.exited()).code, 2);
+    assert.match(ftwall.stderr.trim(), /^ftwall: iptables is missing/);
     assert.equal(iptablesSnapshot(bed, bed.router), baseline);
   });
 

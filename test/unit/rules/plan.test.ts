@@ -8,6 +8,7 @@ const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, m
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);
   assert.deepEqual(queueTarget(7, 1), ['-j', 'NFQUEUE', '--queue-num', '7', '--queue-bypass']);
+  assert.deepEqual(queueTarget(7, 1, true), ['-j', 'NFQUEUE', '--queue-num', '7'], 'fail-closed: no bypass');
 });
 
 test('the plan queues UDP and SYNs forwarded from the LAN and probe answers on INPUT, entered from each LAN interface only', () => {
