@@ -60,7 +60,7 @@ export class IptablesRules {
    * iptables-save output (all tables; callers select theirs). Never `-t TABLE`: with nf_tables that
    * creates the table as a side effect, and ftwall must know whether a table existed before it.
    */
-  save(_table: string): string {
+  save(): string {
     const result = run(binary(this.backend, 'iptables-save'), []);
     if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
     return result.stdout;
@@ -69,7 +69,7 @@ export class IptablesRules {
   /** Whether a chain exists in a table (e.g. DOCKER-USER). */
   hasChain(table: string, chain: string): boolean {
     let current = '';
-    return this.save(table).split('\n').some((text) => {
+    return this.save().split('\n').some((text) => {
       if (text.startsWith('*')) current = text.slice(1).trim();
       return current === table && text.startsWith(`:${chain} `);
     });
@@ -84,7 +84,7 @@ export class IptablesRules {
 
   /** Removes every chain and jump of ours in `table`; returns how many it removed. */
   #removeRules(table: string): number {
-    const owned = findOwned(table, this.save(table));
+    const owned = findOwned(table, this.save());
     const script = renderRemoval(owned);
     if (script) this.restore(script);
     return owned.chains.length + owned.jumps.length;
@@ -98,7 +98,7 @@ export class IptablesRules {
   removeOwned(table: string): number {
     const removed = this.#removeRules(table);
     if (this.#createdTables.has(table) && this.backend === 'nft') {
-      const saved = this.save(table);
+      const saved = this.save();
       if (hasTable(table, saved) && isPristineTable(table, saved)) run('nft', ['delete', 'table', 'ip', table]);
       this.#createdTables.delete(table);
     }
@@ -107,7 +107,7 @@ export class IptablesRules {
 
   /** Clears leftovers, then installs the plan atomically. Returns how many leftovers were removed. */
   install(plan: TablePlan): number {
-    const existed = hasTable(plan.table, this.save(plan.table));
+    const existed = hasTable(plan.table, this.save());
     const leftovers = this.#removeRules(plan.table);
     this.restore(renderInstall(plan));
     if (!existed) this.#createdTables.add(plan.table);
@@ -116,6 +116,6 @@ export class IptablesRules {
 
   /** Whether exactly the plan's chains, jumps and rules are present (for the rules checker). */
   isInstalled(plan: TablePlan): boolean {
-    return matchesPlan(plan, findOwned(plan.table, this.save(plan.table)));
+    return matchesPlan(plan, findOwned(plan.table, this.save()));
   }
 }
