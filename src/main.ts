@@ -33,12 +33,15 @@ import { Counter, SharedCounters } from './telemetry/counters.ts';
 import { Episodes } from './telemetry/episodes.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
+import { OverflowCounter } from './queue/overflow.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 
 /** How often the rules checker verifies that our rules are still in place. */
 const RULES_CHECK_INTERVAL_MS = 2000;
+/** At most one overload warning per this many ms (the metric counts every packet). */
+const OVERLOAD_LOG_INTERVAL_MS = 10_000;
 /** Poll interval while waiting for the kernel queues to empty on stop. */
 const DRAIN_POLL_MS = 10;
 
@@ -131,6 +134,7 @@ export class Daemon {
       probesSent: () => this.#probesSent,
       probeAnswers: () => this.#probeAnswers,
       kernelQueues: () => this.#kernelQueues(),
+      queueOverflow: () => this.#overflow.total,
     };
   }
 
@@ -230,6 +234,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#episodes.sweep());
+      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => this.#reportOverload());
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -238,6 +243,20 @@ export class Daemon {
       }
       throw error;
     }
+  }
+
+  readonly #overflow = new OverflowCounter();
+  #overflowReported = 0;
+
+  /** Logs, at a bounded rate, packets that ftwall's rules sent to a queue that could not take them. */
+  #reportOverload(): void {
+    const overflow = this.#overflow.total;
+    if (overflow <= this.#overflowReported) return;
+    const fresh = overflow - this.#overflowReported;
+    this.#overflowReported = overflow;
+    const fate = this.#config.fail === 'closed' ? 'were dropped' : 'passed undecided';
+    this.#log.warn({ event: 'overload', overflow: fresh, overflow_total: overflow, queues: this.#kernelQueues() },
+      `overloaded: ${fresh} packets ${fate} since the last report (queue full or socket overrun)`);
   }
 
   #every(ms: number, run: () => void): void {
@@ -299,7 +318,9 @@ export class Daemon {
   #checkRules(): void {
     if (!this.#rules || !this.#plan || this.#stopping) return;
     try {
-      if (this.#rules.isInstalled(this.#plan)) return;
+      const { installed, queuedByRules } = this.#rules.check(this.#plan);
+      this.#overflow.update(queuedByRules, this.#kernelQueues());
+      if (installed) return;
       this.#rules.install(this.#plan);
       this.#log.warn({ event: 'rules_reinstalled' }, 'ftwall rules were changed or removed by someone else; reinstalled');
     } catch (error) {

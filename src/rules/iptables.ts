@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The one place that runs iptables: backend choice, leftover removal, install, uninstall. */
 import { spawnSync } from 'node:child_process';
-import { findOwned, hasTable, isPristineTable, matchesPlan, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
+import { findOwned, hasTable, isPristineTable, matchesPlan, queuedByRules, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
 
 export type Backend = 'nft' | 'legacy';
 
@@ -114,8 +114,14 @@ export class IptablesRules {
     return leftovers;
   }
 
-  /** Whether exactly the plan's chains, jumps and rules are present (for the rules checker). */
-  isInstalled(plan: TablePlan): boolean {
-    return matchesPlan(plan, findOwned(plan.table, this.save()));
+  /**
+   * One read for the rules checker: whether exactly the plan's chains, jumps and rules are present,
+   * and how many packets ftwall's NFQUEUE rules have sent to the queues (their counters).
+   */
+  check(plan: TablePlan): { installed: boolean; queuedByRules: number } {
+    const result = run(binary(this.backend, 'iptables-save'), ['-c']);
+    if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
+    const plain = result.stdout.replace(/^\[\d+:\d+\] /gm, '');
+    return { installed: matchesPlan(plan, findOwned(plan.table, plain)), queuedByRules: queuedByRules(result.stdout) };
   }
 }

@@ -187,3 +187,13 @@ export function isPristineTable(table: string, saveOutput: string): boolean {
   }
   return true;
 }
+
+/** Sum of the packet counters of ftwall's NFQUEUE rules in `iptables-save -c` output. */
+export function queuedByRules(saveWithCounters: string): number {
+  let packets = 0;
+  for (const line of saveWithCounters.split('\n')) {
+    const match = /^\[(\d+):\d+\] -A FTWALL-\S+ .*-j NFQUEUE/.exec(line);
+    if (match) packets += Number(match[1]);
+  }
+  return packets;
+}

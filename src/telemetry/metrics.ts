@@ -22,6 +22,8 @@ export interface MetricsSource {
   probesSent(): number;
   probeAnswers(): number;
   kernelQueues(): KernelQueueStats[];
+  /** Packets ftwall's rules sent to a queue that could not take them (see queue/overflow.ts). */
+  queueOverflow(): number;
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -42,6 +44,7 @@ export class MetricsBridge implements MetricProducer {
     const spoofs = meter.createObservableCounter('ftwall.spoofs', { description: 'Spoofed pongs, by outcome (sent, or why not)', unit: '{packet}' });
     const probes = meter.createObservableCounter('ftwall.probes.sent', { description: 'Probes sent to locked clients', unit: '{packet}' });
     const answers = meter.createObservableCounter('ftwall.probes.answered', { description: 'Probe answers received', unit: '{packet}' });
+    const overflow = meter.createObservableCounter('ftwall.queue.overflow', { description: 'Packets ftwall\'s rules sent to a queue that could not take them: passed undecided with FTWALL_FAIL=open, dropped with closed', unit: '{packet}' });
     const errors = meter.createObservableCounter('ftwall.decision.errors', { description: 'Packets accepted because deciding them failed', unit: '{packet}' });
     const queued = meter.createObservableCounter('ftwall.queue.packets', { description: 'Packets the kernel queued (id_sequence)', unit: '{packet}' });
     const waiting = meter.createObservableGauge('ftwall.queue.waiting', { description: 'Packets waiting in the kernel queue (queue_total)', unit: '{packet}' });
@@ -62,6 +65,7 @@ export class MetricsBridge implements MetricProducer {
       result.observe(probes, source.probesSent());
       result.observe(answers, source.probeAnswers());
       result.observe(errors, source.counters.total(Counter.handlerErrors));
+      result.observe(overflow, source.queueOverflow());
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -69,7 +73,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, answers, errors, queued, waiting, queueDropped, userDropped]);
+    }, [packets, peers, locked, spoofs, probes, answers, errors, overflow, queued, waiting, queueDropped, userDropped]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
+import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
 const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0 };
 
@@ -122,4 +122,9 @@ test('a table is pristine only with built-in ACCEPT chains and no rules', () => 
   assert.equal(isPristineTable('filter', pristine.replace(':FORWARD ACCEPT', ':FORWARD DROP')), false, 'a changed policy');
   assert.equal(isPristineTable('filter', pristine.replace('COMMIT', '-A INPUT -j ACCEPT\nCOMMIT')), false, 'a rule');
   assert.equal(isPristineTable('filter', pristine.replace('COMMIT', ':MINE - [0:0]\nCOMMIT')), false, 'a user chain');
+});
+
+test('queued-by-rules sums only ftwall\'s NFQUEUE rule counters', () => {
+  const save = '*filter\n:FORWARD ACCEPT [9:9]\n[5:500] -A FORWARD -i lan0 -j FTWALL-FORWARD\n[3:300] -A FTWALL-FORWARD -p udp -j NFQUEUE --queue-num 1\n[4:400] -A FTWALL-INPUT -p udp -m udp --dport 41214 -j NFQUEUE --queue-num 1\n[7:700] -A OTHER -j NFQUEUE --queue-num 9\nCOMMIT\n';
+  assert.equal(queuedByRules(save), 7);
 });
