@@ -2,28 +2,42 @@
 /**
  * Cuts bypassed UDP flows to a peer learned after they were judged clean: deletes their conntrack
  * entries (conntrack-tools), so their next packet is a new flow, queued and dropped as going to a
- * known peer. TCP needs nothing: a new connection always starts with a queued SYN. At most
- * MAX_RUNNING deletions run at once; the rest wait in a bounded queue (overflow is counted).
+ * known peer. TCP needs nothing: a new connection always starts with a queued SYN. A LAN host that
+ * sprays pings at random addresses must not make ftwall fork a process per address: at most
+ * CUTS_PER_SECOND deletions start per second (the rest are skipped and counted), MAX_RUNNING at once.
  */
 import { spawn } from 'node:child_process';
 
 const MAX_RUNNING = 4;
-const MAX_WAITING = 4096;
+const MAX_WAITING = 256;
+const CUTS_PER_SECOND = 20;
 
 export class FlowCutter {
   readonly #waiting: Array<[string, number]> = [];
   #running = 0;
-  readonly counts = { requested: 0, cut: 0, overflow: 0, failed: 0 };
+  readonly counts = { requested: 0, cut: 0, overflow: 0, rate_limited: 0, failed: 0 };
+  #tokens = CUTS_PER_SECOND;
+  #refilledAt: number | undefined;
+  readonly #spawnCut: (ip: string, port: number) => ReturnType<typeof spawn>;
   readonly #onMissingTool: (message: string) => void;
   #missingReported = false;
 
-  constructor(onMissingTool: (message: string) => void) {
+  constructor(onMissingTool: (message: string) => void,
+    spawnCut = (ip: string, port: number) => spawn('conntrack', ['-D', '-p', 'udp', '--orig-dst', ip, '--orig-port-dst', String(port)], { stdio: 'ignore' })) {
     this.#onMissingTool = onMissingTool;
+    this.#spawnCut = spawnCut;
   }
 
   /** Deletes the conntrack entries of UDP flows to ip:port (asynchronously). */
-  cut(ip: string, port: number): void {
+  cut(ip: string, port: number, nowMs = Date.now()): void {
     this.counts.requested++;
+    this.#tokens = Math.min(CUTS_PER_SECOND, this.#tokens + ((nowMs - (this.#refilledAt ?? nowMs)) * CUTS_PER_SECOND) / 1000);
+    this.#refilledAt = nowMs;
+    if (this.#tokens < 1) {
+      this.counts.rate_limited++;
+      return;
+    }
+    this.#tokens -= 1;
     if (this.#waiting.length >= MAX_WAITING) {
       this.counts.overflow++;
       return;
@@ -36,7 +50,7 @@ export class FlowCutter {
     while (this.#running < MAX_RUNNING && this.#waiting.length > 0) {
       const [ip, port] = this.#waiting.shift()!;
       this.#running++;
-      const child = spawn('conntrack', ['-D', '-p', 'udp', '--orig-dst', ip, '--orig-port-dst', String(port)], { stdio: 'ignore' });
+      const child = this.#spawnCut(ip, port);
       child.once('error', (error: NodeJS.ErrnoException) => {
         this.counts.failed++;
         if (error.code === 'ENOENT' && !this.#missingReported) {
