@@ -29,7 +29,7 @@ import { PeerStore } from './state/peer-store.ts';
 import { PeerSource, SharedState } from './state/shared-state.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
-import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { SharedCounters } from './telemetry/counters.ts';
 import { Episodes } from './telemetry/episodes.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
@@ -371,7 +371,7 @@ export class Daemon {
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
     this.#episodes.endAll();
     log.info({
-      event: 'workers_stopped', packets: this.counters.total(Counter.packets), dropped: this.counters.total(Counter.dropped),
+      event: 'workers_stopped', ...this.counters.verdictTotals(),
       spoofs: this.#spoofer?.counts,
     }, 'workers stopped');
     await this.#closeAll();

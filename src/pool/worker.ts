@@ -50,7 +50,6 @@ const reasonCounts = new Float64Array(Counter.COLUMNS - Counter.reasonBase);
 function handleBatch(batch: PacketBatch): void {
   const startedMs = performance.now();
   const now = state.ticks();
-  let dropped = 0;
   let events: FtEvent[] | undefined;
   let spoofs: SpoofRequest[] | undefined;
   reasonCounts.fill(0);
@@ -59,8 +58,9 @@ function handleBatch(batch: PacketBatch): void {
     try {
       parsePacket(packet, batch.bytes, batch.payloadOffset(i), batch.payloadLength(i));
       packet.hook = batch.hook(i);
-      packet.srcMacHigh = batch.hwaddrLength(i) >= 6 ? batch.hwaddrHigh(i) : 0;
-      packet.srcMacLow = batch.hwaddrLength(i) >= 6 ? batch.hwaddrLow(i) : 0;
+      const hasMac = batch.hwaddrLength(i) >= 6;
+      packet.srcMacHigh = hasMac ? batch.hwaddrHigh(i) : 0;
+      packet.srcMacLow = hasMac ? batch.hwaddrLow(i) : 0;
       decider.decide(packet, now, decision);
       if (decision.identifyClient || decision.learnPeer || decision.lockClient || decision.spoofPong || decision.probeAnswer) {
         events ??= [];
@@ -74,7 +74,6 @@ function handleBatch(batch: PacketBatch): void {
     if (decision.verdict === Verdict.DROP && !policy.monitor) {
       reasonCounts[decision.reason * 2 + 1]!++;
       batch.drop(i);
-      dropped++;
     } else {
       reasonCounts[decision.reason * 2]!++;
       // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
@@ -83,10 +82,6 @@ function handleBatch(batch: PacketBatch): void {
       batch.repeat(i, (batch.mark(i) | (clean ? cleanMark : mark)) >>> 0);
     }
   }
-  counters.add(row, Counter.packets, batch.count);
-  counters.add(row, Counter.dropped, dropped);
-  counters.add(row, Counter.accepted, batch.count - dropped);
-  counters.add(row, Counter.batches, 1);
   for (let reason = 0; reason < reasonCounts.length; reason++) {
     if (reasonCounts[reason] !== 0) counters.add(row, Counter.reasonBase + reason, reasonCounts[reason]!);
   }
@@ -94,7 +89,6 @@ function handleBatch(batch: PacketBatch): void {
   histograms.record(row, DECISION_HISTOGRAM, (performance.now() - startedMs) / 1000 / batch.count, batch.count);
   histograms.record(row, BATCH_HISTOGRAM, batch.count);
   if (events && (events.length > 0 || spoofs!.length > 0)) {
-    counters.add(row, Counter.spoofsRequested, spoofs!.length);
     post({ type: 'batch', queue: init.queue, events, spoofs: spoofs! });
   }
 }

@@ -6,15 +6,14 @@
 import { REASON_NAMES } from '../core/types.ts';
 
 export const Counter = {
-  packets: 0,
-  accepted: 1,
-  dropped: 2,
-  batches: 3,
-  handlerErrors: 4,
-  spoofsRequested: 5,
-  /** First of 2 x REASON_NAMES.length columns: packets per reason, accepted (reason*2) and dropped (reason*2+1). */
-  reasonBase: 6,
-  COLUMNS: 6 + 2 * REASON_NAMES.length,
+  /** Packets accepted because deciding them threw. */
+  handlerErrors: 0,
+  /**
+   * First of 2 x REASON_NAMES.length columns: packets per reason, accepted (reason*2) and dropped
+   * (reason*2+1). Every decided packet lands in exactly one of them, so totals derive from these.
+   */
+  reasonBase: 1,
+  COLUMNS: 1 + 2 * REASON_NAMES.length,
 } as const;
 
 export class SharedCounters {
@@ -44,5 +43,18 @@ export class SharedCounters {
     let sum = 0;
     for (let row = 0; row < this.rows; row++) sum += this.words[row * this.columns + column]!;
     return sum;
+  }
+
+  /** Packets decided in all, and how many of them were dropped (from the per-reason columns). */
+  verdictTotals(): { packets: number; dropped: number } {
+    let packets = 0;
+    let dropped = 0;
+    for (let reason = 0; reason < REASON_NAMES.length; reason++) {
+      const accepted = this.total(Counter.reasonBase + reason * 2);
+      const drops = this.total(Counter.reasonBase + reason * 2 + 1);
+      packets += accepted + drops;
+      dropped += drops;
+    }
+    return { packets, dropped };
   }
 }
