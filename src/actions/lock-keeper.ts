@@ -6,7 +6,7 @@
  * The sender is injected; the keeper itself opens no sockets.
  */
 import { ipToString } from '../core/packet.ts';
-import { Client, PING_MAX_BYTES, TICK_MS, type SharedState } from '../state/shared-state.ts';
+import { Client, PING_MAX_BYTES, TICK_MS, ticksFor, type SharedState } from '../state/shared-state.ts';
 import type { FtEvent } from '../telemetry/events.ts';
 
 export type ProbeSender = (clientIp: number, clientPort: number, ping: Uint8Array) => void;
@@ -22,7 +22,7 @@ export class LockKeeper {
 
   constructor(state: SharedState, lockSeconds: number, send: ProbeSender, report: (event: FtEvent) => void) {
     this.#state = state;
-    this.#halfLockTicks = Math.max(1, Math.round((lockSeconds * 1000) / TICK_MS / 2));
+    this.#halfLockTicks = Math.max(1, ticksFor((lockSeconds * 1000) / 2));
     this.#send = send;
     this.#report = report;
   }

@@ -56,12 +56,9 @@ export class IptablesRules {
     this.backend = backend;
   }
 
-  /**
-   * iptables-save output (all tables; callers select theirs). Never `-t TABLE`: with nf_tables that
-   * creates the table as a side effect, and ftwall must know whether a table existed before it.
-   */
-  save(): string {
-    const result = run(binary(this.backend, 'iptables-save'), []);
+  /** iptables-save output of every table (callers select theirs); `-c` adds packet counters. */
+  save(args: string[] = []): string {
+    const result = run(binary(this.backend, 'iptables-save'), args);
     if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
     return result.stdout;
   }
@@ -119,9 +116,8 @@ export class IptablesRules {
    * and how many packets ftwall's NFQUEUE rules have sent to the queues (their counters).
    */
   check(plan: TablePlan): { installed: boolean; queuedByRules: number } {
-    const result = run(binary(this.backend, 'iptables-save'), ['-c']);
-    if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
-    const plain = result.stdout.replace(/^\[\d+:\d+\] /gm, '');
-    return { installed: matchesPlan(plan, findOwned(plan.table, plain)), queuedByRules: queuedByRules(result.stdout) };
+    const counted = this.save(['-c']);
+    const plain = counted.replace(/^\[\d+:\d+\] /gm, '');
+    return { installed: matchesPlan(plan, findOwned(plan.table, plain)), queuedByRules: queuedByRules(counted) };
   }
 }

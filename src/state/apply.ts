@@ -8,10 +8,10 @@ import { ipToString } from '../core/packet.ts';
 import { REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
 import type { FtEvent } from '../telemetry/events.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, TICK_MS, type SharedState } from './shared-state.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, ticksFor, type SharedState } from './shared-state.ts';
 
 /** Ticks between two lock_refreshed events of one client (one second). */
-const REFRESH_REPORT_TICKS = 1000 / TICK_MS;
+const REFRESH_REPORT_TICKS = ticksFor(1000);
 
 /** A spoofed 0x28 pong to send: to the client, as if from the peer. */
 export interface SpoofRequest {
@@ -36,7 +36,7 @@ export class StateWriter {
 
   constructor(state: SharedState, lockSeconds: number) {
     this.#state = state;
-    this.#lockTicks = Math.round((lockSeconds * 1000) / TICK_MS);
+    this.#lockTicks = ticksFor(lockSeconds * 1000);
   }
 
   /** Applies `decision` for `packet`; appends events and spoof requests. */

@@ -8,6 +8,11 @@ import { SharedTable, type SharedTableInit } from './shared-table.ts';
 /** Times in the tables are Int32 ticks of TICK_MS since the state's base time (6.8 years of range). */
 export const TICK_MS = 100;
 
+/** A duration in ticks (rounded). */
+export function ticksFor(ms: number): number {
+  return Math.round(ms / TICK_MS);
+}
+
 /** Value words of a peer entry (key: ip, port). */
 export const Peer = {
   lastSeen: 0,

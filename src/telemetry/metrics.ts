@@ -48,7 +48,7 @@ export class MetricsBridge implements MetricProducer {
     const errors = meter.createObservableCounter('ftwall.decision.errors', { description: 'Packets accepted because deciding them failed', unit: '{packet}' });
     const queued = meter.createObservableCounter('ftwall.queue.packets', { description: 'Packets the kernel queued (id_sequence)', unit: '{packet}' });
     const waiting = meter.createObservableGauge('ftwall.queue.waiting', { description: 'Packets waiting in the kernel queue (queue_total)', unit: '{packet}' });
-    const queueDropped = meter.createObservableCounter('ftwall.queue.dropped', { description: 'Packets the kernel could not queue because the queue was full (queue_dropped); with fail-open they passed', unit: '{packet}' });
+    const queueDropped = meter.createObservableCounter('ftwall.queue.dropped', { description: 'Packets the kernel dropped because the queue was full (queue_dropped; FTWALL_FAIL=closed only: fail-open overflow is counted by ftwall.queue.overflow)', unit: '{packet}' });
     const userDropped = meter.createObservableCounter('ftwall.queue.user_dropped', { description: 'Packets the kernel could not hand to ftwall (socket buffer full, user_dropped)', unit: '{packet}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
