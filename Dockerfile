@@ -35,7 +35,7 @@ COPY --from=build /build/packages/nfqueue-bindings/dist packages/nfqueue-binding
 COPY --from=build /build/packages/nfqueue-bindings/build/Release/nfqueue_bindings.node packages/nfqueue-bindings/build/Release/
 COPY LICENSE README.md ./
 ENV NODE_ENV=production \
-    FTWALL_PEER_STORE=/var/lib/ftwall/peers.txt
+    FTWALL_STATE_DIR=/var/lib/ftwall
 VOLUME /var/lib/ftwall
 # /healthz on FTWALL_HTTP_ADDRESS (host networking: the router's loopback by default).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

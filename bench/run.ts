@@ -63,7 +63,7 @@ try {
 
   /** 1 and 6: packets decided per second at saturation, and CPU per packet. */
   async function ftwallThroughput(workers: number): Promise<{ pps: number; cpu_us_per_packet: number }> {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: String(workers), FTWALL_FLOW_BYPASS: 'false', OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: String(workers), FTWALL_FLOW_BYPASS: 'false', OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       const packets0 = ftwallPackets(bed);
@@ -143,7 +143,7 @@ try {
   const latency: Record<string, unknown> = { without_idle: plainIdle, without_half_load: plainLoaded, half_load_pps: halfRate };
   // Default configuration (flow bypass: the request flow is decided once), and every packet decided.
   for (const [name, bypass] of [['bypass', 'true'], ['every_packet', 'false']] as const) {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_FLOW_BYPASS: bypass, OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_FLOW_BYPASS: bypass, OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       const idle = rtt();
@@ -176,7 +176,7 @@ try {
     const queuedPackets: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       plain.push(await iperf(udp));
-      const ftwallBypass = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_PEER_STORE: '' });
+      const ftwallBypass = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
       try {
         await ftwallBypass.ready();
         const before = packetsQueued(bed);
@@ -204,7 +204,7 @@ try {
   const startups: number[] = [];
   for (let run = 0; run < Math.max(3, RUNS); run++) {
     const started = Date.now();
-    const ftwallStart = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_PEER_STORE: '' });
+    const ftwallStart = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
     try {
       // 'ready' is logged at the moment /readyz turns 200.
       await ftwallStart.ready();

@@ -22,7 +22,7 @@ for (let i = 0; i < peers; i++) state.peers.set(state.peers.upsert((0x0a000000 +
 for (let i = 0; i < clients; i++) state.clients.set(state.clients.upsert((0xac100000 + i) >>> 0, 0), Client.lastSeen, now);
 const decider = new FastTrackDecider({
   names: new NetworkNames(DEFAULT_NETWORK_NAMES), blockUdp: true, lockEnabled: true, probePort: 41214,
-  exempt: CidrList.parse(''), safetyNet: true,
+  exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('172.16.0.0/12'), neverPeer: CidrList.parse(''),
 }, new SharedStateView(state));
 // A mix: UDP to known and unknown peers, SYNs, FastTrack-looking and ordinary payloads.
 const packets = Array.from({ length: 1024 }, (_, i) => buildIpv4({

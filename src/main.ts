@@ -7,7 +7,7 @@
  */
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { readKernelQueueStats, type KernelQueueStats } from 'nfqueue-bindings';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
 import type net from 'node:net';
@@ -18,19 +18,21 @@ import { Spoofer, openRawSender } from './actions/spoofer.ts';
 import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { CidrList, parseCidr } from './core/cidr.ts';
-import { ipToString } from './core/packet.ts';
+import { ipFromString, ipToString } from './core/packet.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { planRules, type TablePlan } from './rules/plan.ts';
 import { StateWriter, type SpoofRequest } from './state/apply.ts';
 import { ClientDirectory } from './state/client-dir.ts';
-import { PeerStore } from './state/peer-store.ts';
-import { PeerSource, SharedState } from './state/shared-state.ts';
+import { ClientStore, restoreClients, snapshotClients } from './state/client-store.ts';
+import { PeerStore, peerLine } from './state/peer-store.ts';
+import { Peer, PeerSource, SharedState } from './state/shared-state.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { Episodes } from './telemetry/episodes.ts';
+import { EventLimiter } from './telemetry/event-limiter.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
 import { OverflowCounter } from './queue/overflow.ts';
@@ -44,6 +46,14 @@ const RULES_CHECK_INTERVAL_MS = 2000;
 const OVERLOAD_LOG_INTERVAL_MS = 10_000;
 /** Poll interval while waiting for the kernel queues to empty on stop. */
 const DRAIN_POLL_MS = 10;
+/** State-change log lines of one kind per second at most; the rest are counted and summarised. */
+const EVENT_LINES_PER_SECOND = 50;
+/** The peer store is rewritten from memory when it reaches this many lines per remembered peer. */
+const PEER_STORE_LINES_PER_PEER = 2;
+/** How often the client store is rewritten when clients or locks changed. */
+const CLIENT_STORE_SAVE_MS = 5000;
+/** Events that change nothing the client store keeps. */
+const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent']);
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
@@ -61,7 +71,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   });
 }
 
-export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer, histograms: SharedArrayBuffer): WorkerInit[] {
+export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer, histograms: SharedArrayBuffer, lan: CidrList): WorkerInit[] {
   return Array.from({ length: config.workers }, (_, index) => ({
     index,
     queue: config.queueBase + index,
@@ -78,6 +88,9 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
       lockSeconds: config.lockSeconds,
       probePort: config.probePort,
       exempt: config.exempt.entries.map((entry) => entry.text).join(','),
+      lanNetworks: lan.entries.map((entry) => entry.text).join(','),
+      neverPeer: config.neverPeer.entries.map((entry) => entry.text).join(','),
+      peerQuorum: config.peerQuorum,
       safetyNet: config.safetyNet,
       monitor: config.mode === 'monitor',
     },
@@ -87,9 +100,13 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
   }));
 }
 
-/** The LAN interfaces' IPv4 networks: spoofed replies and probes go only there. */
-function lanNetworks(interfaces: readonly string[]): CidrList {
-  return new CidrList(interfaces.flatMap((name) => ipv4Addresses(name).map((a) => parseCidr(`${a.address}/${a.prefixLength}`))));
+/**
+ * The LAN hosts' networks (FTWALL_LAN_NETWORKS, else the LAN interfaces' own IPv4 networks): only
+ * their packets change state, and spoofed replies and probes go only there.
+ */
+export function lanNetworks(config: Config): CidrList {
+  if (config.lanNetworks.size > 0) return config.lanNetworks;
+  return new CidrList(config.lanInterfaces.flatMap((name) => ipv4Addresses(name).map((a) => parseCidr(`${a.address}/${a.prefixLength}`))));
 }
 
 export class Daemon {
@@ -103,14 +120,16 @@ export class Daemon {
   #spoofer: Spoofer | undefined;
   #probes: ProbeSocket | undefined;
   #peerStore: PeerStore | undefined;
+  #clientStore: ClientStore | undefined;
+  #clientsChanged = false;
   #clientDir: ClientDirectory | undefined;
   #lockKeeper: LockKeeper | undefined;
   #flowCutter: FlowCutter | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
-  #probesSent = 0;
   #probeAnswers = 0;
+  readonly #eventLimiter = new EventLimiter(EVENT_LINES_PER_SECOND);
   readonly #telemetry: Telemetry;
   readonly #episodes: Episodes;
   readonly counters: SharedCounters;
@@ -131,8 +150,9 @@ export class Daemon {
       peersKnown: () => this.state.peers.stats().entries,
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
       spoofs: () => ({ ...(this.#spoofer?.counts ?? {}) }),
-      probesSent: () => this.#probesSent,
+      probes: () => ({ ...(this.#probes?.counts ?? {}) }),
       probeAnswers: () => this.#probeAnswers,
+      eventsSuppressed: () => this.#eventLimiter.total,
       kernelQueues: () => this.#kernelQueues(),
       queueOverflow: () => this.#overflow.total,
     };
@@ -200,19 +220,21 @@ export class Daemon {
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
       await this.#step('ftwall.peer_store.load', () => this.#loadPeerStore());
+      await this.#step('ftwall.client_store.load', () => this.#loadClientStore());
       if (config.clientDir) this.#clientDir = new ClientDirectory(config.clientDir);
-      const lan = lanNetworks(config.lanInterfaces);
-      if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address: no spoofed replies or probes can be sent');
+      const lan = lanNetworks(config);
+      if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
+      else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
       this.#spoofer = new Spoofer({
         lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
         onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
       });
       if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.warn({ event: 'flow_cut_unavailable' }, message));
-      this.#probes = await ProbeSocket.open(config.probePort).catch((error: Error) => {
+      this.#probes = await ProbeSocket.open({ port: config.probePort, lanNetworks: lan, ratePerSecond: config.spoofRate }).catch((error: Error) => {
         throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
       });
 
-      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer, this.histograms.buffer), workerUrl });
+      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), workerUrl });
       this.#pool.on('died', (queue, exitCode, error) => log.error({ event: 'worker_died', queue, exit_code: exitCode, error }, `worker of queue ${queue} died; restarting (its queue passes traffic meanwhile)`));
       this.#pool.on('ready', (queue, restarts) => { if (restarts > 0) log.warn({ event: 'worker_restarted', queue, restarts }, `worker of queue ${queue} restarted`); });
       this.#pool.on('failed', (queue, message) => log.error({ event: 'worker_restart_failed', queue, error: message }, `worker of queue ${queue} could not restart`));
@@ -234,7 +256,11 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#episodes.sweep());
-      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => this.#reportOverload());
+      if (this.#clientStore) this.#every(CLIENT_STORE_SAVE_MS, () => this.#saveClients(false));
+      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => {
+        this.#reportOverload();
+        this.#reportSuppressed();
+      });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -259,6 +285,13 @@ export class Daemon {
       `overloaded: ${fresh} packets ${fate} since the last report (queue full or socket overrun)`);
   }
 
+  /** Says how many state-change lines the rate limit held back since the last report. */
+  #reportSuppressed(): void {
+    const counts = this.#eventLimiter.takeSuppressed();
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    if (total > 0) this.#log.warn({ event: 'events_suppressed', counts }, `${total} state-change log lines not written (over ${EVENT_LINES_PER_SECOND}/s per kind); metrics count them all`);
+  }
+
   #every(ms: number, run: () => void): void {
     const timer = setInterval(run, ms);
     timer.unref();
@@ -266,35 +299,56 @@ export class Daemon {
   }
 
   #loadPeerStore(): void {
-    if (!this.#config.peerStore) return;
-    this.#peerStore = new PeerStore(this.#config.peerStore);
+    if (!this.#config.stateDir) return;
+    this.#peerStore = new PeerStore(join(this.#config.stateDir, 'peers.txt'), Math.max(1024, PEER_STORE_LINES_PER_PEER * this.#config.maxPeers));
     const loaded = this.#peerStore.load();
-    const writer = new StateWriter(this.state, this.#config.lockSeconds);
+    const writer = new StateWriter(this.state, this.#config.lockSeconds, this.#config.peerQuorum);
     const now = this.state.ticks();
-    for (const peer of loaded.peers) writer.learnPeer(peer.ip, peer.port, 0, PeerSource.STORE, now);
+    const neverPeer = this.#config.neverPeer;
+    for (const peer of loaded.peers) {
+      if (!neverPeer.contains(peer.ip)) writer.learnPeer(peer.ip, peer.port, 0, 0, PeerSource.STORE | (peer.confirmed ? PeerSource.CONFIRMED : 0), now);
+    }
     for (const skipped of loaded.skipped) {
       this.#log.warn({ event: 'peer_store_line_skipped', path: this.#peerStore.path, line: skipped.line, text: skipped.text }, `peer store line ${skipped.line} skipped: not ip:port`);
     }
     this.#log.info({ event: 'peer_store_loaded', path: this.#peerStore.path, peers: loaded.peers.length }, `loaded ${loaded.peers.length} peers`);
   }
 
+  #loadClientStore(): void {
+    if (!this.#config.stateDir) return;
+    const store = new ClientStore(join(this.#config.stateDir, 'clients.json'));
+    this.#clientStore = store;
+    try {
+      const restored = restoreClients(this.state, store.load(), Date.now());
+      this.#log.info({ event: 'client_store_loaded', path: store.path, ...restored }, `restored ${restored.clients} clients (${restored.locked} still locked)`);
+    } catch (error) {
+      this.#log.warn({ event: 'client_store_unreadable', path: store.path, error: (error as Error).message }, 'client store unreadable: starting without its clients (it is rewritten)');
+    }
+  }
+
+  /** Writes the client store when clients or locks changed (always when `final`). */
+  #saveClients(final: boolean): void {
+    if (!this.#clientStore || (!this.#clientsChanged && !final)) return;
+    this.#clientsChanged = false;
+    try {
+      this.#clientStore.save(snapshotClients(this.state, this.state.ticks()));
+    } catch (error) {
+      this.#log.error({ event: 'client_store_write_failed', error: (error as Error).message }, 'could not write the client store');
+    }
+  }
+
   /** The events and spoof requests of one worker batch. */
   #onBatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
-    const learned: string[] = [];
+    const storeLines: string[] = [];
     for (const event of events) {
       this.#report(event);
-      if (event.event === 'peer_learned') {
-        learned.push(`${event.dest_ip}:${event.dest_port}`);
+      if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
+        const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
+        storeLines.push(peerLine(ipFromString(String(event.dest_ip)), Number(event.dest_port), confirmed));
         this.#flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
       }
     }
-    if (learned.length > 0) {
-      try {
-        this.#peerStore?.append(learned);
-      } catch (error) {
-        this.#log.error({ event: 'peer_store_write_failed', error: (error as Error).message }, 'could not append to the peer store');
-      }
-    }
+    if (storeLines.length > 0) this.#appendToPeerStore(storeLines);
     for (const request of spoofs) {
       if (this.#spoofer?.send(request) === 'sent') {
         this.#log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
@@ -302,14 +356,34 @@ export class Daemon {
     }
   }
 
-  /** Logs one state-change event inside its span, and keeps the client directory in step. */
+  #appendToPeerStore(lines: string[]): void {
+    const store = this.#peerStore;
+    if (!store) return;
+    try {
+      store.append(lines);
+      if (store.full) {
+        // Bounded on disk as in memory: keep what the tables still remember.
+        const peers = this.state.peers;
+        const kept: string[] = [];
+        peers.forEach((slot, ip, port) => kept.push(peerLine(ip, port, (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0)));
+        store.rewrite(kept);
+        this.#log.info({ event: 'peer_store_compacted', path: store.path, peers: kept.length }, `peer store rewritten with the ${kept.length} peers in memory`);
+      }
+    } catch (error) {
+      this.#log.error({ event: 'peer_store_write_failed', error: (error as Error).message }, 'could not write the peer store');
+    }
+  }
+
+  /** Logs one state-change event inside its span (at a bounded rate per kind), and keeps the client directory in step. */
   #report(event: FtEvent): void {
-    if (event.event === 'probe_sent') this.#probesSent++;
     if (event.event === 'probe_answered') this.#probeAnswers++;
+    if (!PEER_EVENTS.has(event.event)) this.#clientsChanged = true;
     const span: Span | undefined = this.#episodes.onEvent(event);
-    const log = () => this.#log.info(event, EVENT_MESSAGES[event.event]);
-    if (span) context.with(trace.setSpan(context.active(), span), log);
-    else log();
+    if (this.#eventLimiter.admit(event.event)) {
+      const log = () => this.#log.info(event, EVENT_MESSAGES[event.event]);
+      if (span) context.with(trace.setSpan(context.active(), span), log);
+      else log();
+    }
     if (!this.#clientDir || !event.src_ip) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
     else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
@@ -369,6 +443,7 @@ export class Daemon {
     }
     await this.#step('ftwall.queues.drain', () => this.#drain());
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
+    this.#saveClients(true);
     this.#episodes.endAll();
     log.info({
       event: 'workers_stopped', ...this.counters.verdictTotals(),

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { CidrList } from '../core/cidr.ts';
 import { ipToString } from '../core/packet.ts';
 import type { SpoofRequest } from '../state/apply.ts';
+import { TokenBucket } from './token-bucket.ts';
 import { buildPong, buildUdpPacket } from './udp-packet.ts';
 
 const SOL_SOCKET = 1;
@@ -44,13 +45,12 @@ export async function openRawSender(): Promise<RawSender> {
 export class Spoofer {
   readonly #options: SpooferOptions;
   readonly #lastByPair = new Map<string, number>();
-  #tokens: number;
-  #refilledAt: number | undefined;
+  readonly #bucket: TokenBucket;
   readonly counts: Record<SpoofOutcome, number> = { sent: 0, not_lan: 0, rate_limited: 0, repeat: 0 };
 
   constructor(options: SpooferOptions) {
     this.#options = options;
-    this.#tokens = options.ratePerSecond;
+    this.#bucket = new TokenBucket(options.ratePerSecond);
     options.socket.pauseRecv();
     options.socket.setOption(SOL_SOCKET, SO_MARK, options.mark >>> 0);
   }
@@ -75,11 +75,7 @@ export class Spoofer {
     const pair = `${request.clientIp}:${request.peerIp}:${request.peerPort}`;
     const last = this.#lastByPair.get(pair);
     if (last !== undefined && nowMs - last < PAIR_INTERVAL_MS) return 'repeat';
-    const rate = this.#options.ratePerSecond;
-    this.#tokens = Math.min(rate, this.#tokens + ((nowMs - (this.#refilledAt ?? nowMs)) * rate) / 1000);
-    this.#refilledAt = nowMs;
-    if (this.#tokens < 1) return 'rate_limited';
-    this.#tokens -= 1;
+    if (!this.#bucket.take(nowMs)) return 'rate_limited';
     if (this.#lastByPair.size >= PAIR_MEMORY_MAX) this.#lastByPair.clear();
     this.#lastByPair.set(pair, nowMs);
     return 'sent';

@@ -75,10 +75,25 @@ export const SETTINGS = {
     doc: 'Also queue TCP segments carrying FastTrack HTTP markers (xt_string rules) and block their flows.',
     parse: parseBoolean,
   }),
-  peerStore: setting({
-    env: 'FTWALL_PEER_STORE', default: '/var/lib/ftwall/peers.txt',
-    doc: 'Append-only file of learned peers (one ip:port per line), reloaded at start; empty disables it (the original -f).',
+  stateDir: setting({
+    env: 'FTWALL_STATE_DIR', default: '/var/lib/ftwall',
+    doc: 'Directory of the state kept across restarts: peers.txt (learned peers, append-only, the original -f) and clients.json (identified hosts and their locks); empty keeps nothing.',
     parse: parsePath,
+  }),
+  lanNetworks: setting({
+    env: 'FTWALL_LAN_NETWORKS', default: '',
+    doc: 'IPv4 networks (CIDR list) of the LAN hosts ftwall may identify, lock, probe and answer; empty means the LAN interfaces\' own networks. FastTrack from other sources is still dropped but changes no state.',
+    parse: (raw) => CidrList.parse(String(raw)),
+  }),
+  neverPeer: setting({
+    env: 'FTWALL_NEVER_PEER', default: '',
+    doc: 'Destinations (CIDR list) never treated as FastTrack peers, whatever LAN hosts send them: your own servers, CDNs.',
+    parse: (raw) => CidrList.parse(String(raw)),
+  }),
+  peerQuorum: setting({
+    env: 'FTWALL_PEER_QUORUM', default: '3',
+    doc: 'Distinct LAN hosts that must reveal a peer before it is held back from every host; until then it is held back from identified FastTrack clients only. 1 trusts every single revealer (the original behaviour).',
+    parse: (raw) => parseInteger(raw, 1, 16),
   }),
   clientDir: setting({
     env: 'FTWALL_CLIENT_DIR', default: '',
@@ -87,7 +102,7 @@ export const SETTINGS = {
   }),
   spoofRate: setting({
     env: 'FTWALL_SPOOF_RATE', default: '200',
-    doc: 'Most spoofed pongs sent per second in all (more are skipped and counted).',
+    doc: 'Most spoofed pongs sent per second in all, and separately most probes (more are skipped and counted).',
     parse: (raw) => parseInteger(raw, 1, 100000),
   }),
   otlpLogs: setting({

@@ -2,12 +2,20 @@
 /**
  * FTWALL.md's decisions 1-5 as a pure function of (packet, time, state view). Pure: no sockets,
  * no timers, no writes; the caller applies the Decision's changes and actions.
+ *
+ * Hardened against hostile LAN hosts (README "Security"):
+ * - Only sources on the LAN networks change state (identify, learn, lock, spoof); FastTrack
+ *   content from elsewhere is still dropped, but teaches ftwall nothing.
+ * - A learned peer governs identified FastTrack clients only; every other host is held back from
+ *   it only once a quorum of distinct clients revealed it (PeerStatus.CONFIRMED).
+ * - Destinations on the never-peer list are never learned and get no spoofed pong.
+ * - Hosts are keyed by IP and MAC (hostKeyOf): forging an IP alone locks nobody else.
  */
 import type { CidrList } from './cidr.ts';
 import { FastTrackUdp, classifyFastTrackUdp, isWeak, type NetworkNames } from './fasttrack.ts';
 import { HttpMarker, findHttpMarker, findSupernodeAddress } from './http-markers.ts';
-import { Protocol, TcpFlag, type PacketView } from './packet.ts';
-import { PacketHook, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
+import { Protocol, TcpFlag, hostKeyOf, type PacketView } from './packet.ts';
+import { ClientStatus, PacketHook, PeerStatus, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
 
 export interface CorePolicy {
   names: NetworkNames;
@@ -21,6 +29,10 @@ export interface CorePolicy {
   exempt: CidrList;
   /** Inspect TCP payloads queued by the safety-net rules. */
   safetyNet: boolean;
+  /** Sources whose packets may change state (FTWALL_LAN_NETWORKS, default the LAN interfaces' networks). */
+  lanNetworks: CidrList;
+  /** Destinations never treated as peers (FTWALL_NEVER_PEER). */
+  neverPeer: CidrList;
 }
 
 export class FastTrackDecider implements PacketDecider {
@@ -38,27 +50,64 @@ export class FastTrackDecider implements PacketDecider {
       out.reason = Reason.EXEMPT;
       return;
     }
+    const onLan = this.#policy.lanNetworks.contains(packet.srcIp);
+    const hostKey = hostKeyOf(packet);
+    const client = onLan ? this.#state.clientStatus(packet.srcIp, hostKey) : ClientStatus.NONE;
     if (packet.hook === PacketHook.INPUT) {
-      this.#decideProbeAnswer(packet, out);
+      this.#decideProbeAnswer(packet, client, out);
     } else if (packet.protocol === Protocol.UDP) {
-      this.#decideUdp(packet, out);
+      this.#decideUdp(packet, client, out);
     } else if (packet.protocol === Protocol.TCP) {
-      if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, nowTicks, out);
+      if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, client, onLan && this.#isLocked(packet, hostKey, nowTicks), out);
       else if (packet.payloadLength > 0) this.#decideTcpData(packet, out);
       else out.reason = Reason.NOT_FASTTRACK;
     }
+    if (!onLan) this.#teachNothing(out);
+    else if (out.learnPeer && this.#policy.neverPeer.contains(packet.dstIp)) {
+      out.learnPeer = false;
+      out.spoofPong = false;
+    }
+    if (out.extraPeerIp !== 0 && (!onLan || this.#policy.neverPeer.contains(out.extraPeerIp))) {
+      out.extraPeerIp = 0;
+      out.extraPeerPort = 0;
+    }
   }
 
-  #classify(packet: PacketView): FastTrackUdp {
+  #isLocked(packet: PacketView, hostKey: number, nowTicks: number): boolean {
+    return this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKey) > nowTicks;
+  }
+
+  /** A source off the LAN networks (forged, or routed in from elsewhere) changes no state. */
+  #teachNothing(out: Decision): void {
+    out.identifyClient = false;
+    out.learnPeer = false;
+    out.lockClient = false;
+    out.spoofPong = false;
+    out.probeAnswer = false;
+  }
+
+  #classify(packet: PacketView, client: number): FastTrackUdp {
     const kind = classifyFastTrackUdp(packet.bytes, packet.payloadOffset, packet.payloadLength, this.#policy.names);
     // 0x29 and 0x2A have no network name: they count only from a client already identified.
-    if (isWeak(kind) && !this.#state.isIdentifiedClient(packet.srcIp)) return FastTrackUdp.NONE;
+    if (isWeak(kind) && (client & ClientStatus.IDENTIFIED) === 0) return FastTrackUdp.NONE;
     return kind;
   }
 
+  /**
+   * Whether a known-peer drop applies: to every host for a confirmed peer, and to an identified
+   * FastTrack client (this IP and MAC) for a peer learned from fewer clients than the quorum.
+   */
+  #peerGoverns(packet: PacketView, client: number, out: Decision): boolean {
+    const status = this.#state.peerStatus(packet.dstIp, packet.dstPort);
+    if (status === PeerStatus.NONE) return false;
+    if (status === PeerStatus.CONFIRMED || (client & ClientStatus.IDENTIFIED) !== 0) return true;
+    out.reason = Reason.UNCONFIRMED_PEER;
+    return false;
+  }
+
   /** Decision 4's second half: the client's FastTrack answer to a probe arrives on INPUT. */
-  #decideProbeAnswer(packet: PacketView, out: Decision): void {
-    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || this.#classify(packet) === FastTrackUdp.NONE) {
+  #decideProbeAnswer(packet: PacketView, client: number, out: Decision): void {
+    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || this.#classify(packet, client) === FastTrackUdp.NONE) {
       out.reason = Reason.NOT_FASTTRACK;
       return;
     }
@@ -70,8 +119,8 @@ export class FastTrackDecider implements PacketDecider {
   }
 
   /** Decisions 1 and 2 for UDP. */
-  #decideUdp(packet: PacketView, out: Decision): void {
-    const kind = this.#classify(packet);
+  #decideUdp(packet: PacketView, client: number, out: Decision): void {
+    const kind = this.#classify(packet, client);
     if (kind !== FastTrackUdp.NONE) {
       out.reason = Reason.FASTTRACK_UDP;
       out.identifyClient = true;
@@ -80,29 +129,27 @@ export class FastTrackDecider implements PacketDecider {
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
       return;
     }
-    if (this.#state.isPeer(packet.dstIp, packet.dstPort)) {
+    out.reason = Reason.NOT_FASTTRACK;
+    if (this.#peerGoverns(packet, client, out)) {
       out.reason = Reason.KNOWN_PEER_UDP;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
-      return;
     }
-    out.reason = Reason.NOT_FASTTRACK;
   }
 
   /** Decisions 2 and 3 for a new TCP connection. */
-  #decideSyn(packet: PacketView, nowTicks: number, out: Decision): void {
-    if (this.#state.isPeer(packet.dstIp, packet.dstPort)) {
+  #decideSyn(packet: PacketView, client: number, locked: boolean, out: Decision): void {
+    out.reason = Reason.NOT_FASTTRACK;
+    if (this.#peerGoverns(packet, client, out)) {
       out.reason = Reason.KNOWN_PEER_SYN;
       out.verdict = Verdict.DROP;
       out.identifyClient = true;
       out.lockClient = this.#policy.lockEnabled;
       return;
     }
-    if (this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp) > nowTicks) {
+    if (locked) {
       out.reason = Reason.CLIENT_LOCKED;
       out.verdict = Verdict.DROP;
-      return;
     }
-    out.reason = Reason.NOT_FASTTRACK;
   }
 
   /** Decision 5: the safety net, for TCP data that the string rules queued. */

@@ -14,7 +14,7 @@ export class PacketView {
   bytes: Uint8Array = new Uint8Array(0);
   /** Netfilter hook it was queued from (set by the caller, not by parsePacket): 1 INPUT, 2 FORWARD. */
   hook = 2;
-  /** Source hardware address (set by the caller): first four bytes and next two, big-endian; 0 when unknown. */
+  /** Source hardware address (set by the caller): bytes 0-3 and 4-7 (a MAC's bytes 4-5 in the upper half), big-endian; 0 when unknown. */
   srcMacHigh = 0;
   srcMacLow = 0;
   /** Offset of the IP header in bytes. */
@@ -38,6 +38,14 @@ export class PacketView {
   /** Offset and captured length of the UDP/TCP payload in bytes. */
   payloadOffset = 0;
   payloadLength = 0;
+}
+
+/**
+ * The LAN host's key beside its IP: the last four bytes of its source MAC (the vendor's first two
+ * add nothing between hosts of one LAN). 0 when the MAC is unknown.
+ */
+export function hostKeyOf(view: PacketView): number {
+  return (((view.srcMacHigh & 0xffff) << 16) | (view.srcMacLow >>> 16)) | 0;
 }
 
 /** Fills `view` from the IPv4 packet at bytes[offset .. offset+length). Returns view.transport. */

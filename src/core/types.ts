@@ -19,11 +19,13 @@ export const Reason = {
   CLIENT_LOCKED: 6,
   SAFETY_NET: 7,
   PROBE_ANSWER: 8,
+  /** A peer learned from too few clients, from a host not identified as a FastTrack client: passed. */
+  UNCONFIRMED_PEER: 9,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
   'not_inspected', 'not_fasttrack', 'exempt', 'fasttrack_udp', 'known_peer_udp',
-  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer',
+  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer',
 ] as const;
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */
@@ -60,12 +62,36 @@ export class Decision {
   }
 }
 
-/** What the core may read of the shared state. Times are in state ticks. */
+/** What the shared state knows of a destination. */
+export const PeerStatus = {
+  NONE: 0,
+  /** Revealed by fewer distinct clients than the quorum: governs identified clients only. */
+  LEARNED: 1,
+  /** Revealed by a quorum of distinct clients, or trusted from the store: governs every host. */
+  CONFIRMED: 2,
+} as const;
+export type PeerStatus = (typeof PeerStatus)[keyof typeof PeerStatus];
+
+/** What the shared state knows of a LAN host (key: IP and source MAC). */
+export const ClientStatus = {
+  NONE: 0,
+  /** It sent FastTrack traffic (or answered a probe). */
+  IDENTIFIED: 1,
+  /** A probe to it went unanswered: its identity may have been forged; it is not locked again until it answers one. */
+  SUSPECT: 2,
+} as const;
+
+/**
+ * What the core may read of the shared state. Times are in state ticks. LAN hosts are keyed by
+ * IP and hostKey (a fold of the source MAC, see hostKeyOf): a host forging another's IP with its
+ * own MAC is a different host.
+ */
 export interface StateView {
-  isPeer(ip: number, port: number): boolean;
-  /** Tick at which the client's lock ends (0 = none). */
-  lockUntil(ip: number): number;
-  isIdentifiedClient(ip: number): boolean;
+  peerStatus(ip: number, port: number): PeerStatus;
+  /** Tick at which the host's lock ends (0 = none). */
+  lockUntil(ip: number, hostKey: number): number;
+  /** ClientStatus bits. */
+  clientStatus(ip: number, hostKey: number): number;
 }
 
 /** Decides one packet. Implementations keep no timers and touch no sockets. */

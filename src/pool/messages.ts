@@ -33,6 +33,12 @@ export interface WorkerPolicy {
   probePort: number;
   /** CIDR list text (FTWALL_EXEMPT). */
   exempt: string;
+  /** CIDR list text: sources allowed to change state (FTWALL_LAN_NETWORKS or the interfaces' networks). */
+  lanNetworks: string;
+  /** CIDR list text (FTWALL_NEVER_PEER). */
+  neverPeer: string;
+  /** FTWALL_PEER_QUORUM. */
+  peerQuorum: number;
   safetyNet: boolean;
   /** monitor: decide and report, but accept every packet. */
   monitor: boolean;

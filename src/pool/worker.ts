@@ -39,8 +39,10 @@ const decider = new FastTrackDecider({
   probePort: policy.probePort,
   exempt: CidrList.parse(policy.exempt),
   safetyNet: policy.safetyNet,
+  lanNetworks: CidrList.parse(policy.lanNetworks),
+  neverPeer: CidrList.parse(policy.neverPeer),
 }, new SharedStateView(state));
-const writer = new StateWriter(state, policy.lockSeconds);
+const writer = new StateWriter(state, policy.lockSeconds, policy.peerQuorum);
 const packet = new PacketView();
 const decision = new Decision();
 const mark = init.mark >>> 0;

@@ -4,14 +4,17 @@
  * so the very next packet of any worker sees them) and reports each real change as an event.
  */
 import type { PacketView } from '../core/packet.ts';
-import { ipToString } from '../core/packet.ts';
+import { hostKeyOf, ipToString } from '../core/packet.ts';
 import { REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
 import type { FtEvent } from '../telemetry/events.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, ticksFor, type SharedState } from './shared-state.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, revealerBit, revealerCount, ticksFor, type SharedState } from './shared-state.ts';
 
 /** Ticks between two lock_refreshed events of one client (one second). */
 const REFRESH_REPORT_TICKS = ticksFor(1000);
+
+/** What learnPeer changed (bits). */
+export const Learned = { NOTHING: 0, NEW: 1, CONFIRMED: 2 } as const;
 
 /** A spoofed 0x28 pong to send: to the client, as if from the peer. */
 export interface SpoofRequest {
@@ -33,10 +36,13 @@ export function formatMac(high: number, low: number): string {
 export class StateWriter {
   readonly #state: SharedState;
   readonly #lockTicks: number;
+  readonly #quorum: number;
 
-  constructor(state: SharedState, lockSeconds: number) {
+  /** `quorum`: distinct revealing hosts that confirm a peer for every host (FTWALL_PEER_QUORUM). */
+  constructor(state: SharedState, lockSeconds: number, quorum: number) {
     this.#state = state;
     this.#lockTicks = ticksFor(lockSeconds * 1000);
+    this.#quorum = quorum;
   }
 
   /** Applies `decision` for `packet`; appends events and spoof requests. */
@@ -48,17 +54,23 @@ export class StateWriter {
       src_ip: ipToString(packet.srcIp), dest_ip: ipToString(packet.dstIp),
       src_port: packet.srcPort, dest_port: packet.dstPort, proto, action, reason,
     } as const);
-    if (decision.identifyClient) this.#identify(packet, decision, now, events, eve);
+    const hostKey = hostKeyOf(packet);
+    if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
     if (decision.learnPeer) {
       const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
-      if (this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, source, now)) events.push({ event: 'peer_learned', ...eve(), source: source === PeerSource.UDP ? 'udp' : 'safety_net' });
+      const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, hostKey, source, now);
+      this.#reportLearned(learned, eve(), source === PeerSource.UDP ? 'udp' : 'safety_net', events);
       if (decision.reason === Reason.SAFETY_NET) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
     }
-    if (decision.extraPeerIp !== 0 && this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, PeerSource.SAFETY_NET, now)) {
-      events.push({ event: 'peer_learned', ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort, source: 'x_kazaa_supernodeip' });
+    if (decision.extraPeerIp !== 0) {
+      const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, hostKey, PeerSource.SAFETY_NET, now);
+      this.#reportLearned(learned, { ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort }, 'x_kazaa_supernodeip', events);
     }
-    if (decision.probeAnswer) events.push({ event: 'probe_answered', ...eve() });
-    if (decision.lockClient) this.#lock(packet.srcIp, now, events, eve);
+    if (decision.probeAnswer) {
+      this.#confirmHost(packet.srcIp, hostKey, now);
+      events.push({ event: 'probe_answered', ...eve() });
+    }
+    if (decision.lockClient) this.#lock(packet.srcIp, hostKey, now, events, eve);
     if (decision.spoofPong) {
       const at = packet.payloadOffset;
       const bytes = packet.bytes;
@@ -70,21 +82,46 @@ export class StateWriter {
     }
   }
 
-  /** Adds or refreshes a peer; true when it was not known before. */
-  learnPeer(ip: number, port: number, client: number, source: number, now: number): boolean {
-    const peers = this.#state.peers;
-    const slot = peers.upsert(ip, port);
-    if (slot === NOT_FOUND) return false;
-    const isNew = peers.get(slot, Peer.lastSeen) === 0;
-    peers.set(slot, Peer.lastSeen, now);
-    if (isNew) peers.set(slot, Peer.firstClient, client | 0);
-    peers.setBits(slot, Peer.sources, source);
-    return isNew;
+  #reportLearned(learned: number, eve: FtEvent | object, source: string, events: FtEvent[]): void {
+    if (learned & Learned.NEW) events.push({ ...eve, event: 'peer_learned', source, confirmed: (learned & Learned.CONFIRMED) !== 0 });
+    else if (learned & Learned.CONFIRMED) events.push({ ...eve, event: 'peer_confirmed', quorum: this.#quorum });
   }
 
-  #identify(packet: PacketView, decision: Decision, now: number, events: FtEvent[], eve: () => object): void {
+  /**
+   * Adds or refreshes a peer revealed by host (clientIp, hostKey); `source` may carry
+   * PeerSource.CONFIRMED (a trusted store line). Returns Learned bits.
+   */
+  learnPeer(ip: number, port: number, clientIp: number, hostKey: number, source: number, now: number): number {
+    const peers = this.#state.peers;
+    const slot = peers.upsert(ip, port);
+    if (slot === NOT_FOUND) return Learned.NOTHING;
+    const isNew = peers.get(slot, Peer.lastSeen) === 0;
+    peers.set(slot, Peer.lastSeen, now);
+    if (isNew) peers.set(slot, Peer.firstClient, clientIp | 0);
+    const revealer = clientIp === 0 ? 0 : revealerBit(clientIp, hostKey);
+    const before = peers.setBits(slot, Peer.sources, source | revealer);
+    let learned = isNew ? Learned.NEW : Learned.NOTHING;
+    if ((before & PeerSource.CONFIRMED) === 0 && (source & PeerSource.CONFIRMED) !== 0) {
+      learned |= Learned.CONFIRMED;
+    } else if ((before & PeerSource.CONFIRMED) === 0 && revealerCount(before | revealer) >= this.#quorum) {
+      // Only the writer that flips the bit reports it.
+      if ((peers.setBits(slot, Peer.sources, PeerSource.CONFIRMED) & PeerSource.CONFIRMED) === 0) learned |= Learned.CONFIRMED;
+    }
+    return learned;
+  }
+
+  /** A probe answer from (ip, hostKey): the host really runs FastTrack; it may be locked again. */
+  #confirmHost(ip: number, hostKey: number, now: number): void {
     const clients = this.#state.clients;
-    const slot = clients.upsert(packet.srcIp, 0);
+    const slot = clients.upsert(ip, hostKey);
+    if (slot === NOT_FOUND) return;
+    clients.raise(slot, Client.probeAnswered, now);
+    clients.clearBits(slot, Client.flags, ClientFlag.SUSPECT);
+  }
+
+  #identify(packet: PacketView, hostKey: number, decision: Decision, now: number, events: FtEvent[], eve: () => object): void {
+    const clients = this.#state.clients;
+    const slot = clients.upsert(packet.srcIp, hostKey);
     if (slot === NOT_FOUND) return;
     const flags = clients.get(slot, Client.flags);
     clients.set(slot, Client.lastSeen, now);
@@ -112,15 +149,24 @@ export class StateWriter {
     }
   }
 
-  #lock(ip: number, now: number, events: FtEvent[], eve: () => object): void {
+  #lock(ip: number, hostKey: number, now: number, events: FtEvent[], eve: () => object): void {
     const clients = this.#state.clients;
-    const slot = clients.upsert(ip, 0);
+    const slot = clients.upsert(ip, hostKey);
     if (slot === NOT_FOUND) return;
+    if ((clients.get(slot, Client.flags) & ClientFlag.SUSPECT) !== 0) {
+      // It left a probe unanswered: ask the lock keeper to probe it again, lock only on an answer.
+      clients.raise(slot, Client.probeWanted, now);
+      if (now - clients.get(slot, Client.refreshReported) >= REFRESH_REPORT_TICKS) {
+        clients.set(slot, Client.refreshReported, now);
+        events.push({ event: 'lock_withheld', ...eve() });
+      }
+      return;
+    }
     const until = now + this.#lockTicks;
     const previous = clients.get(slot, Client.lockUntil);
     clients.raise(slot, Client.lockUntil, until);
-    clients.raise(slot, Client.lockRefreshed, now);
     if (previous <= now) {
+      clients.set(slot, Client.lockStarted, now);
       clients.set(slot, Client.refreshReported, now);
       events.push({ event: 'lock_started', ...eve(), lock_until: new Date(this.#state.toMs(until)).toISOString() });
     } else if (now - clients.get(slot, Client.refreshReported) >= REFRESH_REPORT_TICKS) {

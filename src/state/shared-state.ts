@@ -18,14 +18,41 @@ export const Peer = {
   lastSeen: 0,
   /** The client that first revealed it (ip as Int32). */
   firstClient: 1,
-  /** PeerSource bits. */
+  /** PeerSource bits (low byte) and the revealer bitmap (REVEALER_SHIFT up). */
   sources: 2,
   WORDS: 3,
 } as const;
 
-export const PeerSource = { UDP: 1, SAFETY_NET: 2, STORE: 4 } as const;
+/** How a peer became known; CONFIRMED: it governs every host, not only identified clients. */
+export const PeerSource = { UDP: 1, SAFETY_NET: 2, STORE: 4, CONFIRMED: 8 } as const;
 
-/** Value words of a client entry (key: ip, 0). */
+/**
+ * Distinct revealers are counted in a 24-bit bitmap: each revealing host (IP and MAC) sets one
+ * bit chosen by a hash of it, and the bits set count the hosts (two hosts may share a bit, which
+ * only ever undercounts: a quorum is never reached early).
+ */
+export const REVEALER_SHIFT = 8;
+export const REVEALER_BITS = 24;
+
+/** The revealer bit of a host (in the sources word). */
+export function revealerBit(ip: number, hostKey: number): number {
+  let h = Math.imul((ip ^ Math.imul(hostKey, 0x9e3779b1)) | 0, 0x85ebca6b);
+  h ^= h >>> 15;
+  return 1 << (REVEALER_SHIFT + ((h >>> 0) % REVEALER_BITS));
+}
+
+/** How many distinct hosts revealed a peer (its sources word). */
+export function revealerCount(sources: number): number {
+  let bits = sources >>> REVEALER_SHIFT;
+  let count = 0;
+  while (bits !== 0) {
+    bits &= bits - 1;
+    count++;
+  }
+  return count;
+}
+
+/** Value words of a client entry (key: ip, hostKey). */
 export const Client = {
   /** ClientFlag bits. */
   flags: 0,
@@ -36,22 +63,26 @@ export const Client = {
   lastSeen: 3,
   macHigh: 4,
   macLow: 5,
-  /** Tick of the last lock (re)start: probes go out half a lock period after it. */
-  lockRefreshed: 6,
+  /** Tick the current lock started: its first probe goes out half a lock period later. */
+  lockStarted: 6,
   probeSent: 7,
+  /** Tick of the last probe answer (from this IP and MAC). */
   probeAnswered: 8,
   /** Tick a lock_refreshed event was last reported (at most one per second per client). */
   refreshReported: 9,
+  /** Tick a suspect client last did something that would lock it: probe it, lock it if it answers. */
+  probeWanted: 10,
   /** Length and bytes (packed big-endian, 4 per word) of the client's own 0x27 ping: the probe. */
-  pingLength: 10,
-  ping: 11,
-  WORDS: 11 + 8,
+  pingLength: 11,
+  ping: 12,
+  WORDS: 12 + 8,
 } as const;
 
 /** Longest ping kept for probes (bytes). */
 export const PING_MAX_BYTES = 32;
 
-export const ClientFlag = { IDENTIFIED: 1 } as const;
+/** Client flags: the same bits as the core's ClientStatus. */
+export const ClientFlag = { IDENTIFIED: 1, SUSPECT: 2 } as const;
 
 export interface SharedStateInit {
   peers: SharedTableInit;

@@ -178,8 +178,10 @@ export class SharedTable {
       current = seen;
     }
   }
-  /** Sets bits in a value word atomically. */
-  setBits(slot: number, index: number, bits: number): void { Atomics.or(this.words, slot + 3 + index, bits); }
+  /** Sets bits in a value word atomically; returns the word as it was. */
+  setBits(slot: number, index: number, bits: number): number { return Atomics.or(this.words, slot + 3 + index, bits); }
+  /** Clears bits in a value word atomically; returns the word as it was. */
+  clearBits(slot: number, index: number, bits: number): number { return Atomics.and(this.words, slot + 3 + index, ~bits); }
 
   /**
    * Calls `visit(slot, key0, key1)` (keys as unsigned 32-bit numbers) for each live entry, current generation first; an entry present

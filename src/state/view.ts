@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The core's read-only StateView over the shared tables. */
-import type { StateView } from '../core/types.ts';
+import { ClientStatus, PeerStatus, type StateView } from '../core/types.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, type SharedState } from './shared-state.ts';
+import { Client, Peer, PeerSource, type SharedState } from './shared-state.ts';
 
 export class SharedStateView implements StateView {
   readonly #state: SharedState;
@@ -11,17 +11,20 @@ export class SharedStateView implements StateView {
     this.#state = state;
   }
 
-  isPeer(ip: number, port: number): boolean {
-    return this.#state.peers.find(ip, port) !== NOT_FOUND;
+  peerStatus(ip: number, port: number): PeerStatus {
+    const peers = this.#state.peers;
+    const slot = peers.find(ip, port);
+    if (slot === NOT_FOUND) return PeerStatus.NONE;
+    return (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0 ? PeerStatus.CONFIRMED : PeerStatus.LEARNED;
   }
 
-  lockUntil(ip: number): number {
-    const slot = this.#state.clients.find(ip, 0);
+  lockUntil(ip: number, hostKey: number): number {
+    const slot = this.#state.clients.find(ip, hostKey);
     return slot === NOT_FOUND ? 0 : this.#state.clients.get(slot, Client.lockUntil);
   }
 
-  isIdentifiedClient(ip: number): boolean {
-    const slot = this.#state.clients.find(ip, 0);
-    return slot !== NOT_FOUND && (this.#state.clients.get(slot, Client.flags) & ClientFlag.IDENTIFIED) !== 0;
+  clientStatus(ip: number, hostKey: number): number {
+    const slot = this.#state.clients.find(ip, hostKey);
+    return slot === NOT_FOUND ? ClientStatus.NONE : this.#state.clients.get(slot, Client.flags) & (ClientStatus.IDENTIFIED | ClientStatus.SUSPECT);
   }
 }

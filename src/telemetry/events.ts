@@ -6,7 +6,8 @@
 
 export type EventName =
   | 'client_identified' | 'peer_learned' | 'lock_started' | 'lock_refreshed' | 'lock_expired'
-  | 'probe_sent' | 'probe_answered' | 'safety_net_hit' | 'pong_spoofed';
+  | 'probe_sent' | 'probe_answered' | 'safety_net_hit' | 'pong_spoofed'
+  | 'peer_confirmed' | 'lock_withheld';
 
 export interface FtEvent {
   event: EventName;
@@ -34,4 +35,6 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   probe_answered: 'probe answered: FastTrack still running',
   safety_net_hit: 'FastTrack HTTP seen by the safety net',
   pong_spoofed: 'spoofed pong sent',
+  peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
+  lock_withheld: 'not locked: this host left a probe unanswered (forged source?) until it answers one',
 };

@@ -19,8 +19,11 @@ export interface MetricsSource {
   peersKnown(): number;
   clientsLocked(): number;
   spoofs(): Record<string, number>;
-  probesSent(): number;
+  /** Probes by outcome: sent, not_lan, rate_limited. */
+  probes(): Record<string, number>;
   probeAnswers(): number;
+  /** Event log lines not written because their kind was over its rate (they are still counted here). */
+  eventsSuppressed(): number;
   kernelQueues(): KernelQueueStats[];
   /** Packets ftwall's rules sent to a queue that could not take them (see queue/overflow.ts). */
   queueOverflow(): number;
@@ -43,6 +46,8 @@ export class MetricsBridge implements MetricProducer {
     const locked = meter.createObservableGauge('ftwall.clients.locked', { description: 'LAN clients under a time lock now', unit: '{client}' });
     const spoofs = meter.createObservableCounter('ftwall.spoofs', { description: 'Spoofed pongs, by outcome (sent, or why not)', unit: '{packet}' });
     const probes = meter.createObservableCounter('ftwall.probes.sent', { description: 'Probes sent to locked clients', unit: '{packet}' });
+    const probesSkipped = meter.createObservableCounter('ftwall.probes.skipped', { description: 'Probes not sent, by reason (not_lan, rate_limited)', unit: '{packet}' });
+    const suppressed = meter.createObservableCounter('ftwall.events.suppressed', { description: 'State-change log lines not written because their kind exceeded its rate (a summary line says how many)', unit: '{event}' });
     const answers = meter.createObservableCounter('ftwall.probes.answered', { description: 'Probe answers received', unit: '{packet}' });
     const overflow = meter.createObservableCounter('ftwall.queue.overflow', { description: 'Packets ftwall\'s rules sent to a queue that could not take them: passed undecided with FTWALL_FAIL=open, dropped with closed', unit: '{packet}' });
     const errors = meter.createObservableCounter('ftwall.decision.errors', { description: 'Packets accepted because deciding them failed', unit: '{packet}' });
@@ -62,7 +67,11 @@ export class MetricsBridge implements MetricProducer {
       result.observe(peers, source.peersKnown());
       result.observe(locked, source.clientsLocked());
       for (const [outcome, value] of Object.entries(source.spoofs())) result.observe(spoofs, value, { outcome });
-      result.observe(probes, source.probesSent());
+      for (const [outcome, value] of Object.entries(source.probes())) {
+        if (outcome === 'sent') result.observe(probes, value);
+        else result.observe(probesSkipped, value, { reason: outcome });
+      }
+      result.observe(suppressed, source.eventsSuppressed());
       result.observe(answers, source.probeAnswers());
       result.observe(errors, source.counters.total(Counter.handlerErrors));
       result.observe(overflow, source.queueOverflow());
@@ -73,7 +82,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, answers, errors, overflow, queued, waiting, queueDropped, userDropped]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

@@ -85,7 +85,7 @@ describe('FastTrack blocking', { skip }, () => {
       const identified = ftwall.events('client_identified')[0]!;
       assert.equal(identified.src_ip, '10.77.1.10');
       assert.equal(identified.src_mac, bed.host('client').mac);
-      assert.ok(ftwall.events('peer_learned').length >= 140, `peers learned: ${ftwall.events('peer_learned').length}`);
+      assert.ok(ftwall.events('peer_learned').length >= 50, `peer_learned lines: ${ftwall.events('peer_learned').length} (50/s at most)`);
       assert.ok(ftwall.events('lock_started').length >= 1);
       assert.ok(ftwall.events('probe_answered').length >= 2, 'the lock was kept alive by probe answers');
       assert.equal(ftwall.events('lock_expired').length, 0, 'the lock held through mode 3');
@@ -101,7 +101,8 @@ describe('FastTrack blocking', { skip }, () => {
     assert.equal(existsSync(`${clientDir}/10.77.1.10`), false, 'its file goes when its lock expires');
 
       const stored = readFileSync(`${bed.tempDir}/peers.txt`, 'utf8').trim().split('\n');
-      assert.ok(stored.length >= 140 && stored.every((line) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(line)), 'the peer store holds ip:port lines');
+      assert.ok(stored.length >= 140, `every learned peer is stored (${stored.length})`);
+      assert.ok(stored.every((line) => /^\d+\.\d+\.\d+\.\d+:\d+ learned$/.test(line)), 'one client revealed them: below the quorum');
     } finally {
       assert.equal((await ftwall.stop()).code, 0);
     }
@@ -113,19 +114,24 @@ describe('FastTrack blocking', { skip }, () => {
       await ftwall.ready();
       const loaded = await ftwall.waitForEvent('peer_store_loaded');
       assert.ok((loaded.peers as number) >= 140);
-      // No ping in this run: a SYN straight to a peer the previous run learned is dropped and locks.
+      const restored = await ftwall.waitForEvent('client_store_loaded');
+      assert.equal(restored.clients, 1, 'the client identified by the previous run');
+      // No ping in this run: a SYN straight to a peer the previous run learned is dropped at once.
+      // (It left the last probe unanswered when FastTrack stopped, so it is not locked again
+      // until it answers one: the SYN asks for a probe instead.)
       const direct = runAgent(bed, client(), 'tcp-send', { to: '198.51.100.1:1214', bytes: 12, timeout: 1500 });
       assert.equal(direct.connected, false);
-      const lock = await ftwall.waitForEvent('lock_started');
-      assert.equal(lock.reason, 'known_peer_syn');
-      assert.equal(lock.dest_ip, '198.51.100.1');
+      const withheld = await ftwall.waitForEvent('lock_withheld');
+      assert.equal(withheld.reason, 'known_peer_syn');
+      assert.equal(withheld.dest_ip, '198.51.100.1');
+      await ftwall.waitForEvent('probe_sent', (line) => line.dest_ip === '10.77.1.10');
     } finally {
       await ftwall.stop();
     }
   });
 
   test('monitor mode blocks nothing but logs the same events', async () => {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_MODE: 'monitor', FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_MODE: 'monitor', FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       assert.equal(ftwall.events('monitor_mode').length, 1);
@@ -143,7 +149,7 @@ describe('FastTrack blocking', { skip }, () => {
   });
 
   test('exempt hosts are never touched', async () => {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_EXEMPT: `${bed.host('client').ip}/32`, FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_EXEMPT: `${bed.host('client').ip}/32`, FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       const report = await Emulator.start(bed, client(), { modes: '1', count: 20 }).finished();
@@ -166,7 +172,7 @@ describe('FastTrack blocking', { skip }, () => {
     const file = `${bed.tempDir}/payloads.hex`;
     writeFileSync(file, `${payloads.join('\n')}\n`);
     const sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.99:9000`);
-    const ftwall = FtwallProcess.start(bed, { FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       const sent = runAgent(bed, benign(), 'udp-replay', { to: `${WEB_NET}.99:9000`, file });
@@ -181,7 +187,7 @@ describe('FastTrack blocking', { skip }, () => {
   });
 
   test('the safety net: FastTrack HTTP is stopped, its peers learned, the host locked', async () => {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_PEER_STORE: '' });
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();
       const request = 'GET /.hash=8e0cda92da564448da5ec5070f3231907abac2a1 HTTP/1.1\r\nX-Kazaa-Username: rogue\r\nX-Kazaa-SupernodeIP: 198.51.100.9:2345\r\n\r\n';

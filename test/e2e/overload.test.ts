@@ -33,7 +33,7 @@ describe('overload', { skip }, () => {
 
   test('far above capacity: traffic passes, overflow counted and logged at a bounded rate, memory bounded, decisions correct after', async () => {
     const ftwall = FtwallProcess.start(bed, {
-      FTWALL_WORKERS: '1', FTWALL_QUEUE_MAX_LENGTH: '64', FTWALL_FLOW_BYPASS: 'false', FTWALL_PEER_STORE: '', FTWALL_LOG_LEVEL: 'info',
+      FTWALL_WORKERS: '1', FTWALL_QUEUE_MAX_LENGTH: '64', FTWALL_FLOW_BYPASS: 'false', FTWALL_STATE_DIR: '', FTWALL_LOG_LEVEL: 'info',
     });
     try {
       await ftwall.ready();

@@ -29,7 +29,7 @@ describe('telemetry', { skip }, () => {
     received = new JsonLines(bed.spawn(bed.router, [process.execPath, RECEIVER, 'bind=127.0.0.1:4318']).stdout!);
     await received.waitFor((line) => line.listening === true, 10_000, 'OTLP receiver');
     ftwall = FtwallProcess.start(bed, {
-      FTWALL_LOCK_SECONDS: '2', FTWALL_PEER_STORE: '', FTWALL_OTLP_LOGS: 'true',
+      FTWALL_LOCK_SECONDS: '2', FTWALL_STATE_DIR: '', FTWALL_OTLP_LOGS: 'true',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_METRIC_EXPORT_INTERVAL: '500',
       OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BLRP_SCHEDULE_DELAY: '100',
     });
@@ -96,7 +96,7 @@ describe('telemetry', { skip }, () => {
 
   test('/metrics is served even with OTEL_SDK_DISABLED=true', async () => {
     const fresh = TestBed.create({ hosts: ['client'] });
-    const alone = FtwallProcess.start(fresh, { OTEL_SDK_DISABLED: 'true', FTWALL_PEER_STORE: '' });
+    const alone = FtwallProcess.start(fresh, { OTEL_SDK_DISABLED: 'true', FTWALL_STATE_DIR: '' });
     try {
       await alone.ready();
       assert.match(httpGet(fresh, fresh.router, 'http://127.0.0.1:9490/metrics').body, /\nftwall_peers\{[^}]*\} 0\n/);

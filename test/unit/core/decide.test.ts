@@ -6,34 +6,39 @@ import { CidrList } from '../../../src/core/cidr.ts';
 import { FastTrackDecider, type CorePolicy } from '../../../src/core/decide.ts';
 import { DEFAULT_NETWORK_NAMES, NetworkNames } from '../../../src/core/fasttrack.ts';
 import { PacketView, Protocol, TcpFlag, ipFromString, parsePacket } from '../../../src/core/packet.ts';
-import { Decision, PacketHook, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
+import { ClientStatus, Decision, PacketHook, PeerStatus, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
 import { buildIpv4 } from '../../helpers/packets.ts';
 
 const PING = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
 const CLIENT = '10.77.1.10';
 const PEER = '198.51.100.7';
 
+/** Hosts are keyed `ip/hostKey`; packets built without a MAC have hostKey 0. */
 class PlainState implements StateView {
-  peers = new Set<string>();
-  locks = new Map<number, number>();
-  identified = new Set<number>();
-  isPeer(ip: number, port: number) { return this.peers.has(`${ip}:${port}`); }
-  lockUntil(ip: number) { return this.locks.get(ip) ?? 0; }
-  isIdentifiedClient(ip: number) { return this.identified.has(ip); }
+  peers = new Map<string, PeerStatus>();
+  locks = new Map<string, number>();
+  clients = new Map<string, number>();
+  addPeer(ip: string, port: number, status: PeerStatus = PeerStatus.CONFIRMED) { this.peers.set(`${ipFromString(ip)}:${port}`, status); }
+  setClient(ip: string, status: number, hostKey = 0) { this.clients.set(`${ipFromString(ip)}/${hostKey}`, status); }
+  lock(ip: string, until: number, hostKey = 0) { this.locks.set(`${ipFromString(ip)}/${hostKey}`, until); }
+  peerStatus(ip: number, port: number) { return this.peers.get(`${ip}:${port}`) ?? PeerStatus.NONE; }
+  lockUntil(ip: number, hostKey: number) { return this.locks.get(`${ip}/${hostKey}`) ?? 0; }
+  clientStatus(ip: number, hostKey: number) { return this.clients.get(`${ip}/${hostKey}`) ?? ClientStatus.NONE; }
 }
 
 function setup(overrides: Partial<CorePolicy> = {}) {
   const state = new PlainState();
   const policy: CorePolicy = {
     names: new NetworkNames(DEFAULT_NETWORK_NAMES), blockUdp: true, lockEnabled: true, probePort: 41214,
-    exempt: CidrList.parse(''), safetyNet: true, ...overrides,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''), ...overrides,
   };
   const decider = new FastTrackDecider(policy, state);
-  const decide = (spec: Parameters<typeof buildIpv4>[0], hook: number = PacketHook.FORWARD, now = 100) => {
+  const decide = (spec: Parameters<typeof buildIpv4>[0], hook: number = PacketHook.FORWARD, now = 100, mac: [number, number] = [0, 0]) => {
     const view = new PacketView();
     const bytes = buildIpv4(spec);
     parsePacket(view, bytes, 0, bytes.length);
     view.hook = hook;
+    [view.srcMacHigh, view.srcMacLow] = mac;
     const out = new Decision();
     decider.decide(view, now, out);
     return out;
@@ -63,7 +68,7 @@ test('weak types (0x29, 0x2A) count only from an identified client', () => {
   const { state, decide } = setup();
   const setupMessage = [0x2a, 1, 2, 3, 4];
   assert.equal(decide(udp(setupMessage)).reason, Reason.NOT_FASTTRACK);
-  state.identified.add(ipFromString(CLIENT));
+  state.setClient(CLIENT, ClientStatus.IDENTIFIED);
   const out = decide(udp(setupMessage));
   assert.equal(out.reason, Reason.FASTTRACK_UDP);
   assert.equal(out.spoofPong, false, 'only pings get pongs');
@@ -71,7 +76,7 @@ test('weak types (0x29, 0x2A) count only from an identified client', () => {
 
 test('2. later UDP and SYNs to a known peer are dropped; the SYN (re)starts the lock', () => {
   const { state, decide } = setup();
-  state.peers.add(`${ipFromString(PEER)}:1214`);
+  state.addPeer(PEER, 1214);
   const udpOut = decide(udp([1, 2, 3, 4, 5, 6]));
   assert.equal(udpOut.verdict, Verdict.DROP);
   assert.equal(udpOut.reason, Reason.KNOWN_PEER_UDP);
@@ -84,7 +89,7 @@ test('2. later UDP and SYNs to a known peer are dropped; the SYN (re)starts the 
 
 test('3. a locked client loses every new TCP connection, known peer or not, until the lock ends', () => {
   const { state, decide } = setup();
-  state.locks.set(ipFromString(CLIENT), 200);
+  state.lock(CLIENT, 200);
   const out = decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 199);
   assert.equal(out.verdict, Verdict.DROP);
   assert.equal(out.reason, Reason.CLIENT_LOCKED);
@@ -95,8 +100,8 @@ test('3. a locked client loses every new TCP connection, known peer or not, unti
 
 test('3. FTWALL_LOCK_SECONDS=0: no locks', () => {
   const { state, decide } = setup({ lockEnabled: false });
-  state.peers.add(`${ipFromString(PEER)}:1214`);
-  state.locks.set(ipFromString(CLIENT), 200);
+  state.addPeer(PEER, 1214);
+  state.lock(CLIENT, 200);
   assert.equal(decide(syn()).lockClient, false);
   assert.equal(decide(syn('192.0.2.80', 80)).verdict, Verdict.ACCEPT);
 });
@@ -126,7 +131,7 @@ test('5. the safety net: FastTrack HTTP locks the client and learns both peers',
 
 test('exempt hosts and non-IPv4 packets are never touched', () => {
   const { state, decide } = setup({ exempt: CidrList.parse('10.77.1.0/28') });
-  state.peers.add(`${ipFromString(PEER)}:1214`);
+  state.addPeer(PEER, 1214);
   const out = decide(syn());
   assert.equal(out.verdict, Verdict.ACCEPT);
   assert.equal(out.reason, Reason.EXEMPT);
@@ -136,7 +141,63 @@ test('exempt hosts and non-IPv4 packets are never touched', () => {
   ipv6[0] = 0x60;
   parsePacket(view, ipv6, 0, 48);
   const decision = new Decision();
-  new FastTrackDecider({ names: new NetworkNames(['KaZaA']), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true }, new PlainState()).decide(view, 1, decision);
+  new FastTrackDecider({ names: new NetworkNames(['KaZaA']), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('0.0.0.0/0'), neverPeer: CidrList.parse('') }, new PlainState()).decide(view, 1, decision);
   assert.equal(decision.verdict, Verdict.ACCEPT);
   assert.equal(decision.reason, Reason.NOT_INSPECTED);
+});
+
+// Security (README "Security"): what a hostile LAN host can and cannot make the core do.
+
+test('poisoning: a peer below the quorum holds back identified clients only; a confirmed one holds back every host', () => {
+  const { state, decide } = setup();
+  state.addPeer(PEER, 80, PeerStatus.LEARNED);
+  const benign = decide(syn(PEER, 80, '10.77.1.20'));
+  assert.equal(benign.verdict, Verdict.ACCEPT);
+  assert.equal(benign.reason, Reason.UNCONFIRMED_PEER);
+  assert.equal(benign.lockClient || benign.identifyClient, false, 'the benign host is neither locked nor identified');
+  assert.equal(decide(udp([1, 2, 3, 4, 5, 6], PEER, 80, '10.77.1.20')).verdict, Verdict.ACCEPT);
+  state.setClient(CLIENT, ClientStatus.IDENTIFIED);
+  const client = decide(syn(PEER, 80));
+  assert.equal(client.reason, Reason.KNOWN_PEER_SYN);
+  assert.equal(client.verdict, Verdict.DROP);
+  state.setClient(CLIENT, ClientStatus.IDENTIFIED | ClientStatus.SUSPECT);
+  assert.equal(decide(syn(PEER, 80)).verdict, Verdict.DROP, 'suspicion (an unanswered probe) withholds locks, not drops');
+  state.addPeer(PEER, 80, PeerStatus.CONFIRMED);
+  assert.equal(decide(syn(PEER, 80, '10.77.1.20')).reason, Reason.KNOWN_PEER_SYN);
+});
+
+test('poisoning: destinations on FTWALL_NEVER_PEER are never learned and get no spoofed pong', () => {
+  const { decide } = setup({ neverPeer: CidrList.parse('198.51.100.80/32') });
+  const out = decide(udp(PING, '198.51.100.80', 80));
+  assert.equal(out.verdict, Verdict.DROP, 'the FastTrack packet itself is still dropped');
+  assert.equal(out.learnPeer || out.spoofPong, false);
+  assert.equal(out.identifyClient, true);
+  const safety = decide({ protocol: Protocol.TCP, src: CLIENT, dst: '203.0.113.50', srcPort: 40001, dstPort: 2400, tcpFlags: TcpFlag.ACK, payload: [...Buffer.from('GET /.files HTTP/1.1\r\nX-Kazaa-SupernodeIP: 198.51.100.80:80\r\n\r\n')] });
+  assert.equal(safety.learnPeer, true);
+  assert.equal(safety.extraPeerIp, 0, 'a never-peer named by X-Kazaa-SupernodeIP is not learned either');
+});
+
+test('forged sources: packets from outside the LAN networks are judged on content but change no state', () => {
+  const { state, decide } = setup();
+  const ping = decide(udp(PING, PEER, 1214, '10.99.0.5'));
+  assert.equal(ping.verdict, Verdict.DROP);
+  assert.equal(ping.identifyClient || ping.learnPeer || ping.spoofPong || ping.lockClient, false);
+  state.addPeer(PEER, 1214, PeerStatus.CONFIRMED);
+  const toPeer = decide(syn(PEER, 1214, '10.99.0.5'));
+  assert.equal(toPeer.verdict, Verdict.DROP, 'a confirmed peer is held back from anyone');
+  assert.equal(toPeer.lockClient || toPeer.identifyClient, false);
+  state.lock('10.99.0.5', 1000);
+  assert.equal(decide(syn('192.0.2.80', 80, '10.99.0.5')).verdict, Verdict.ACCEPT, 'no lock applies off the LAN');
+  const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
+  assert.equal(decide(udp(pong, '10.77.1.1', 41214, '10.99.0.5'), PacketHook.INPUT).probeAnswer, false);
+});
+
+test('forged sources: a lock binds IP and MAC, so forging the IP alone locks nobody else', () => {
+  const { state, decide } = setup();
+  const forgerMac: [number, number] = [0x02000000, 0x00660000];
+  const victimMac: [number, number] = [0x02000000, 0x00110000];
+  const forgerKey = 0x00000066;
+  state.lock(CLIENT, 1000, forgerKey);
+  assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, forgerMac).reason, Reason.CLIENT_LOCKED);
+  assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, victimMac).verdict, Verdict.ACCEPT);
 });

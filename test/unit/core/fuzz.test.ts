@@ -10,12 +10,19 @@ import { FastTrackDecider } from '../../../src/core/decide.ts';
 import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../src/core/fasttrack.ts';
 import { findHttpMarker, findSupernodeAddress } from '../../../src/core/http-markers.ts';
 import { PacketView, parsePacket } from '../../../src/core/packet.ts';
-import { Decision, Reason, type StateView } from '../../../src/core/types.ts';
+import { Decision, PeerStatus, Reason, type StateView } from '../../../src/core/types.ts';
 import { buildIpv4 } from '../../helpers/packets.ts';
 
 const names = new NetworkNames(DEFAULT_NETWORK_NAMES);
-const state: StateView = { isPeer: (ip) => ip % 3 === 0, lockUntil: (ip) => (ip % 5 === 0 ? 1e9 : 0), isIdentifiedClient: (ip) => ip % 2 === 0 };
-const decider = new FastTrackDecider({ names, blockUdp: true, lockEnabled: true, probePort: 41214, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true }, state);
+const state: StateView = {
+  peerStatus: (ip) => (ip % 3 === 0 ? PeerStatus.CONFIRMED : ip % 3 === 1 ? PeerStatus.LEARNED : PeerStatus.NONE),
+  lockUntil: (ip) => (ip % 5 === 0 ? 1e9 : 0),
+  clientStatus: (ip, hostKey) => (ip ^ hostKey) & 3,
+};
+const decider = new FastTrackDecider({
+  names, blockUdp: true, lockEnabled: true, probePort: 41214, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true,
+  lanNetworks: CidrList.parse('0.0.0.0/1'), neverPeer: CidrList.parse('192.0.2.0/24'),
+}, state);
 const view = new PacketView();
 const decision = new Decision();
 

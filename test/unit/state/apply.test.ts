@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PacketView, Protocol, ipFromString, parsePacket } from '../../../src/core/packet.ts';
-import { Decision, Reason, Verdict } from '../../../src/core/types.ts';
-import { StateWriter, type SpoofRequest } from '../../../src/state/apply.ts';
-import { Client, ClientFlag, SharedState } from '../../../src/state/shared-state.ts';
+import { ClientStatus, Decision, PeerStatus, Reason, Verdict } from '../../../src/core/types.ts';
+import { Learned, StateWriter, type SpoofRequest } from '../../../src/state/apply.ts';
+import { Client, ClientFlag, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
 import { SharedStateView } from '../../../src/state/view.ts';
 import type { FtEvent } from '../../../src/telemetry/events.ts';
 import { buildIpv4 } from '../../helpers/packets.ts';
 
 test('a ping decision identifies once, learns once, keeps the ping for probes, and asks for one pong', () => {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
-  const writer = new StateWriter(state, 4);
+  const writer = new StateWriter(state, 4, 3);
   const view = new PacketView();
   const ping = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
   const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.77.1.10', dst: '198.51.100.7', srcPort: 3531, dstPort: 1214, payload: ping });
@@ -31,9 +31,11 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   assert.equal(spoofs.length, 2, 'rate limits are the spoofer\'s job');
   assert.deepEqual(spoofs[0], { clientIp: ipFromString('10.77.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, encryptionType: 0x29, networkName: 'KaZaA' });
   const stateView = new SharedStateView(state);
-  assert.equal(stateView.isPeer(ipFromString('198.51.100.7'), 1214), true);
-  assert.equal(stateView.isIdentifiedClient(ipFromString('10.77.1.10')), true);
-  const slot = state.clients.find(ipFromString('10.77.1.10'), 0);
+  assert.equal(stateView.peerStatus(ipFromString('198.51.100.7'), 1214), PeerStatus.LEARNED, 'one revealer is below the quorum');
+  const hostKey = 0x01000010; // the MAC's last four bytes
+  assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), hostKey), ClientStatus.IDENTIFIED);
+  assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), 0), ClientStatus.NONE, 'the same IP with another MAC is another host');
+  const slot = state.clients.find(ipFromString('10.77.1.10'), hostKey);
   assert.equal(state.clients.get(slot, Client.fastTrackPort), 3531);
   assert.equal(state.clients.get(slot, Client.pingLength), 12);
   assert.equal(state.clients.get(slot, Client.flags) & ClientFlag.IDENTIFIED, ClientFlag.IDENTIFIED);
@@ -41,7 +43,7 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
 
 test('locks start, then refresh (reported at most once a second)', () => {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
-  const writer = new StateWriter(state, 4);
+  const writer = new StateWriter(state, 4, 3);
   const view = new PacketView();
   const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.77.1.10', dst: '198.51.100.7', srcPort: 40000, dstPort: 1214, tcpFlags: 2, payload: [] });
   parsePacket(view, bytes, 0, bytes.length);
@@ -50,5 +52,50 @@ test('locks start, then refresh (reported at most once a second)', () => {
   const events: FtEvent[] = [];
   for (const now of [10, 12, 15, 21]) writer.apply(view, decision, now, events, []);
   assert.deepEqual(events.map((e) => e.event), ['lock_started', 'lock_refreshed']);
-  assert.equal(new SharedStateView(state).lockUntil(ipFromString('10.77.1.10')), 21 + 40);
+  assert.equal(new SharedStateView(state).lockUntil(ipFromString('10.77.1.10'), 0), 21 + 40);
+});
+
+test('a peer is confirmed once the quorum of distinct hosts revealed it, and reported once', () => {
+  const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
+  const writer = new StateWriter(state, 4, 3);
+  const peer = ipFromString('198.51.100.80');
+  const view = new SharedStateView(state);
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, PeerSource.UDP, 5), Learned.NEW);
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, PeerSource.UDP, 6), Learned.NOTHING, 'the same host again counts once');
+  // A second host whose revealer bit differs (two hosts can share a bit; that only ever undercounts).
+  let second = 2;
+  while (revealerBit(ipFromString('10.77.1.11'), second) === revealerBit(ipFromString('10.77.1.10'), 1)) second++;
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.11'), second, PeerSource.UDP, 7), Learned.NOTHING);
+  assert.equal(view.peerStatus(peer, 80), PeerStatus.LEARNED);
+  let third = 0;
+  const bits = revealerBit(ipFromString('10.77.1.10'), 1) | revealerBit(ipFromString('10.77.1.11'), second);
+  while ((bits | revealerBit(ipFromString('10.77.1.12'), third)) === bits) third++;
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.12'), third, PeerSource.UDP, 8), Learned.CONFIRMED);
+  assert.equal(view.peerStatus(peer, 80), PeerStatus.CONFIRMED);
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.13'), 9, PeerSource.UDP, 9), Learned.NOTHING, 'confirmed once');
+  assert.equal(writer.learnPeer(ipFromString('198.51.100.81'), 80, 0, 0, PeerSource.STORE | PeerSource.CONFIRMED, 9), Learned.NEW | Learned.CONFIRMED, 'a trusted store line');
+  assert.equal(revealerCount(0b111 << 8), 3);
+});
+
+test('a suspect host is not locked: the writer asks for a probe instead; a probe answer clears the suspicion and locks', () => {
+  const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
+  const writer = new StateWriter(state, 4, 3);
+  const view = new PacketView();
+  const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.77.1.10', dst: '198.51.100.7', srcPort: 40000, dstPort: 1214, tcpFlags: 2, payload: [] });
+  parsePacket(view, bytes, 0, bytes.length);
+  const slot = state.clients.upsert(ipFromString('10.77.1.10'), 0);
+  state.clients.setBits(slot, Client.flags, ClientFlag.SUSPECT | ClientFlag.IDENTIFIED);
+  const decision = new Decision();
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.KNOWN_PEER_SYN, lockClient: true });
+  const events: FtEvent[] = [];
+  writer.apply(view, decision, 10, events, []);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 0);
+  assert.equal(state.clients.get(slot, Client.probeWanted), 10);
+  assert.deepEqual(events.map((e) => e.event), ['lock_withheld']);
+  Object.assign(decision, { reason: Reason.PROBE_ANSWER, probeAnswer: true, identifyClient: true });
+  writer.apply(view, decision, 12, events, []);
+  assert.equal(state.clients.get(slot, Client.flags) & ClientFlag.SUSPECT, 0);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 12 + 40);
+  assert.equal(state.clients.get(slot, Client.lockStarted), 12);
+  assert.deepEqual(events.map((e) => e.event), ['lock_withheld', 'probe_answered', 'lock_started']);
 });

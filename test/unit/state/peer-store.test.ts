@@ -4,14 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { PeerStore, parsePeerStore } from '../../../src/state/peer-store.ts';
+import { PeerStore, parsePeerStore, peerLine } from '../../../src/state/peer-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftwall-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('lines are ip:port; comments and blanks are fine; corrupt lines are skipped by number', () => {
   const result = parsePeerStore('# peers\n198.51.100.7:1214\n\nnot a peer\n300.1.1.1:80\n198.51.100.8:0\n192.0.2.1:3531\n');
-  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214 }, { ip: 0xc0000201, port: 3531 }]);
+  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, confirmed: true }, { ip: 0xc0000201, port: 3531, confirmed: true }]);
   assert.deepEqual(result.skipped.map((s) => s.line), [4, 5, 6]);
   assert.equal(result.tornTail, false);
 });
@@ -31,4 +31,27 @@ test('a torn last line (crash mid-write) is skipped and the next append starts o
 test('a missing store is an empty one, in a directory it creates', () => {
   const store = new PeerStore(join(dir, 'new', 'peers.txt'));
   assert.deepEqual(store.load().peers, []);
+});
+
+test('"learned" marks a peer below the quorum; a later plain line confirms it; duplicates are one peer', () => {
+  const result = parsePeerStore('198.51.100.7:1214 learned\n198.51.100.8:80 learned\n198.51.100.7:1214\n198.51.100.8:80 learned\n198.51.100.9:80 learnt\n');
+  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, confirmed: true }, { ip: 0xc6336408, port: 80, confirmed: false }]);
+  assert.deepEqual(result.skipped.map((s) => s.line), [5]);
+  assert.equal(peerLine(0xc6336408, 80, false), '198.51.100.8:80 learned');
+  assert.equal(peerLine(0xc6336408, 80, true), '198.51.100.8:80');
+});
+
+test('the store knows when it is full and is rewritten atomically', () => {
+  const path = join(dir, 'bounded.txt');
+  const store = new PeerStore(path, 3);
+  store.load();
+  store.append(['198.51.100.1:1', '198.51.100.2:2']);
+  assert.equal(store.full, false);
+  store.append(['198.51.100.3:3']);
+  assert.equal(store.full, true);
+  store.rewrite(['198.51.100.3:3']);
+  assert.equal(readFileSync(path, 'utf8'), '198.51.100.3:3\n');
+  assert.equal(store.lines, 1);
+  assert.equal(store.full, false);
+  assert.equal(new PeerStore(path).load().lines, 1);
 });

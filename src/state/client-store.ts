@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * The client store (FTWALL_STATE_DIR/clients.json): the LAN hosts ftwall has identified, with their
+ * MAC, flags, FastTrack port, ping (the probe) and lock, so a restart forgets no client and no lock.
+ * Times are stored as wall-clock milliseconds and turned back into the new run's ticks on load.
+ * Written whole to a file beside it, then renamed over it: a crash leaves the old or the new file,
+ * never half of one. A file that cannot be parsed is reported and ignored (the run starts empty).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ipFromString, ipToString } from '../core/packet.ts';
+import { NOT_FOUND } from './shared-table.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, type SharedState } from './shared-state.ts';
+
+/** One client, as stored. */
+export interface StoredClient {
+  ip: string;
+  /** hostKey (the MAC's last four bytes) as an unsigned number. */
+  host: number;
+  mac: [number, number];
+  flags: number;
+  port: number;
+  /** The probe: the client's own ping, hex. */
+  ping: string;
+  lockUntilMs?: number;
+  lockStartedMs?: number;
+  probeAnsweredMs?: number;
+}
+
+const FORMAT = 1;
+
+/** The clients worth keeping: identified or locked, times in wall-clock ms. Pure over the state. */
+export function snapshotClients(state: SharedState, nowTicks: number): StoredClient[] {
+  const clients = state.clients;
+  const stored: StoredClient[] = [];
+  const ms = (ticks: number) => (ticks > 0 ? state.toMs(ticks) : undefined);
+  clients.forEach((slot, ip, hostKey) => {
+    const flags = clients.get(slot, Client.flags);
+    const lockUntil = clients.get(slot, Client.lockUntil);
+    if ((flags & ClientFlag.IDENTIFIED) === 0 && lockUntil <= nowTicks) return;
+    const length = clients.get(slot, Client.pingLength);
+    const ping = Buffer.alloc(PING_MAX_BYTES);
+    for (let word = 0; word < PING_MAX_BYTES / 4; word++) ping.writeInt32BE(clients.get(slot, Client.ping + word), word * 4);
+    stored.push({
+      ip: ipToString(ip), host: hostKey, mac: [clients.get(slot, Client.macHigh) >>> 0, clients.get(slot, Client.macLow) >>> 0],
+      flags, port: clients.get(slot, Client.fastTrackPort), ping: ping.subarray(0, length).toString('hex'),
+      lockUntilMs: lockUntil > nowTicks ? ms(lockUntil) : undefined,
+      lockStartedMs: lockUntil > nowTicks ? ms(clients.get(slot, Client.lockStarted)) : undefined,
+      probeAnsweredMs: ms(clients.get(slot, Client.probeAnswered)),
+    });
+  });
+  return stored;
+}
+
+/** Puts stored clients back into the tables; returns how many (and how many are still locked). */
+export function restoreClients(state: SharedState, stored: readonly StoredClient[], nowMs: number): { clients: number; locked: number } {
+  const clients = state.clients;
+  const now = state.ticks(nowMs);
+  const ticks = (ms: number | undefined) => (ms === undefined ? 0 : Math.max(1, state.ticks(ms)));
+  let restored = 0;
+  let locked = 0;
+  for (const entry of stored) {
+    const ip = ipFromString(entry.ip);
+    if (Number.isNaN(ip)) continue;
+    const slot = clients.upsert(ip, entry.host | 0);
+    if (slot === NOT_FOUND) break;
+    restored++;
+    clients.set(slot, Client.flags, entry.flags & (ClientFlag.IDENTIFIED | ClientFlag.SUSPECT));
+    clients.set(slot, Client.macHigh, entry.mac[0] | 0);
+    clients.set(slot, Client.macLow, entry.mac[1] | 0);
+    clients.set(slot, Client.fastTrackPort, entry.port & 0xffff);
+    clients.set(slot, Client.lastSeen, now);
+    const ping = Buffer.alloc(PING_MAX_BYTES);
+    const length = Buffer.from(entry.ping, 'hex').copy(ping);
+    clients.set(slot, Client.pingLength, length);
+    for (let word = 0; word < PING_MAX_BYTES / 4; word++) clients.set(slot, Client.ping + word, ping.readInt32BE(word * 4));
+    clients.set(slot, Client.probeAnswered, ticks(entry.probeAnsweredMs));
+    if (entry.lockUntilMs !== undefined && entry.lockUntilMs > nowMs) {
+      clients.set(slot, Client.lockStarted, ticks(entry.lockStartedMs));
+      clients.set(slot, Client.lockUntil, ticks(entry.lockUntilMs));
+      locked++;
+    }
+  }
+  return { clients: restored, locked };
+}
+
+export class ClientStore {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The stored clients; [] when there is no file. Throws on a file that is not ours. */
+  load(): StoredClient[] {
+    mkdirSync(dirname(this.path), { recursive: true });
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const parsed = JSON.parse(text) as { format?: number; clients?: StoredClient[] };
+    if (parsed.format !== FORMAT || !Array.isArray(parsed.clients)) throw new Error(`not an ftwall client store (format ${String(parsed.format)})`);
+    return parsed.clients;
+  }
+
+  save(clients: readonly StoredClient[]): void {
+    const temporary = `${this.path}.new`;
+    writeFileSync(temporary, `${JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), clients })}\n`);
+    renameSync(temporary, this.path);
+  }
+}
