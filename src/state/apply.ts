@@ -53,6 +53,7 @@ export class StateWriter {
     const eve = () => ({
       src_ip: ipToString(packet.srcIp), dest_ip: ipToString(packet.dstIp),
       src_port: packet.srcPort, dest_port: packet.dstPort, proto, action, reason,
+      src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined,
     } as const);
     const hostKey = hostKeyOf(packet);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
@@ -145,7 +146,7 @@ export class StateWriter {
     }
     if ((flags & ClientFlag.IDENTIFIED) === 0) {
       clients.setBits(slot, Client.flags, ClientFlag.IDENTIFIED);
-      events.push({ event: 'client_identified', ...eve(), src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined });
+      events.push({ event: 'client_identified', ...eve() });
     }
   }
 

@@ -15,6 +15,10 @@
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
  *   udp-hash-server bind=IP:PORT   reports the sha256 of every datagram since the last report
  *   udp-replay to=IP:PORT file=PATH  sends each hex line of the file as one datagram
+ *   raw-send file=PATH [every=MS] [seconds=S]  sends each hex line of the file (a whole IPv4
+ *                                  packet, any source address) through a raw socket, in rounds
+ *                                  every MS for S seconds (one round by default)
+ *   udp-spray net=A.B.C count=N hex=BYTES  N datagrams to random addresses A.B.C.1-254, random ports
  */
 import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -198,6 +202,42 @@ if (role === 'udp-server') {
   }
   socket.close();
   print({ sent });
+} else if (role === 'raw-send') {
+  const raw = (await import('raw-socket')).default;
+  const socket = raw.createSocket({ protocol: 255 }); // IPPROTO_RAW: the header is ours
+  socket.pauseRecv();
+  const packets = readFileSync(options.file!, 'utf8').split('\n').filter(Boolean).map((line) => Buffer.from(line, 'hex'));
+  const every = Number(options.every ?? 0);
+  const until = Date.now() + Number(options.seconds ?? 0) * 1000;
+  let sent = 0;
+  do {
+    for (const packet of packets) {
+      const destination = `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
+      await new Promise<void>((resolve) => socket.send(packet, 0, packet.length, destination, () => resolve()));
+      sent++;
+    }
+    if (every > 0) await new Promise((resolve) => setTimeout(resolve, every));
+  } while (Date.now() < until);
+  socket.close();
+  print({ sent });
+} else if (role === 'udp-spray') {
+  const payload = Buffer.from(options.hex!, 'hex');
+  const count = Number(options.count);
+  const socket = dgram.createSocket('udp4');
+  const started = Date.now();
+  let sent = 0;
+  const random = randomBytes(count * 3);
+  while (sent < count) {
+    const batch: Promise<void>[] = [];
+    for (let i = 0; i < 256 && sent < count; i++, sent++) {
+      const host = 1 + (random[sent * 3]! % 254);
+      const port = 1024 + (random.readUInt16BE(sent * 3 + 1) % 64000);
+      batch.push(new Promise<void>((resolve) => socket.send(payload, port, `${options.net}.${host}`, () => resolve())));
+    }
+    await Promise.all(batch);
+  }
+  socket.close();
+  print({ sent, ms: Date.now() - started });
 } else {
   process.stderr.write(`unknown role ${role}\n`);
   process.exit(2);

@@ -45,7 +45,7 @@ export const AgentServer = {
 };
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
-export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'udp-rtt' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay', args: Record<string, string | number>): JsonLine {
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'udp-rtt' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
 }
@@ -72,7 +72,7 @@ export function httpGet(bed: TestBed, ns: string, url: string): { status: number
 }
 
 /** Like runAgent, without blocking the test's event loop (for traffic during a scenario). */
-export function runAgentAsync(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send' | 'tcp-until' | 'tcp-text', args: Record<string, string | number>): Promise<JsonLine> {
+export function runAgentAsync(bed: TestBed, ns: string, role: 'udp-send' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): Promise<JsonLine> {
   const child = bed.spawn(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   const lines = new JsonLines(child.stdout!);
   return lines.waitFor(() => true, 60_000, `${role} result`);
