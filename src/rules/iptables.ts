@@ -15,6 +15,24 @@ function run(command: string, args: string[], input?: string): Run {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', missing };
 }
 
+/**
+ * iptables' complaint as one line: its first line, the failing line number, and, when the kernel
+ * (or iptables) lacks an extension ftwall's rules use, which module that is and how to do without.
+ */
+export function describeIptablesFailure(stderr: string, status: number | null): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('Try `'));
+  if (lines.length === 0) return `exit ${status}`;
+  const at = lines.find((line) => /^Error occurred at line/.test(line));
+  let text = lines[0]!;
+  if (at && at !== text) text += ` (${at.toLowerCase()})`;
+  const name = /Couldn't load (?:match|target) `([\w-]+)'/.exec(stderr)?.[1] ?? /Extension ([\w-]+) revision \d+ not supported/.exec(stderr)?.[1];
+  if (name) {
+    const without = name === 'string' ? ' (or set FTWALL_SAFETY_NET=false)' : ['connbytes', 'CONNMARK', 'connmark'].includes(name) ? ' (or set FTWALL_FLOW_BYPASS=false)' : '';
+    text += `: the kernel lacks the ${name} extension; load its module (xt_${name}${name === 'NFQUEUE' ? ' and nfnetlink_queue' : ''})${without}`;
+  }
+  return text;
+}
+
 const binary = (backend: Backend, tool: 'iptables' | 'iptables-save' | 'iptables-restore') =>
   `${tool.replace('iptables', `iptables-${backend}`)}`;
 
@@ -75,7 +93,7 @@ export class IptablesRules {
   private restore(script: string): void {
     const result = run(binary(this.backend, 'iptables-restore'), ['--noflush', '--wait'], script);
     if (result.status !== 0) {
-      throw new IptablesError(`${binary(this.backend, 'iptables-restore')} failed: ${result.stderr.trim() || `exit ${result.status}`}`);
+      throw new IptablesError(`${binary(this.backend, 'iptables-restore')} failed: ${describeIptablesFailure(result.stderr, result.status)}`);
     }
   }
 

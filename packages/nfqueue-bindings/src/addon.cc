@@ -191,30 +191,52 @@ class NativeQueue : public Napi::ObjectWrap<NativeQueue> {
     self->DrainBatches();
   }
 
+  // Raw N-API on this path on purpose: node-addon-api's wrappers turn any failed call into a
+  // JavaScript exception, and throwing one while the environment is being torn down (a worker
+  // that crashed or is terminating) is a fatal error for the whole process.
   void DrainBatches() {
-    Napi::Env env = env_;
-    Napi::HandleScope scope(env);
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
     for (int round = 0; round < MAX_BATCHES_PER_WAKEUP && queue_ && queue_->IsOpen(); round++) {
       uint32_t count = queue_->ReceiveBatch();
-      if (count == 0) return;
-      onBatch_.Call(Value(), {Napi::Number::New(env, count)});
-      // Verdicts go out even when JS threw: unset slots stay ACCEPT (fail-open).
+      if (count == 0) break;
+      bool called = CallOnBatch(count);
+      // Verdicts go out even when JS threw or cannot run: unset slots stay ACCEPT (fail-open).
       if (queue_ && queue_->IsOpen()) queue_->SendVerdicts(count);
-      if (env.IsExceptionPending()) {
-        Napi::Error error = env.GetAndClearPendingException();
-        napi_fatal_exception(env, error.Value());
-        return;
-      }
-      if (count < queue_->Options().batchSize) return;
+      if (!called || !queue_ || count < queue_->Options().batchSize) break;
     }
+    napi_close_handle_scope(env_, scope);
   }
 
-  void Shutdown() {
+  // Calls onBatch(count); false when it threw (reported as uncaught) or JS cannot run any more.
+  bool CallOnBatch(uint32_t count) {
+    napi_value self, callback, argument, result;
+    if (napi_get_reference_value(env_, static_cast<const Napi::Reference<Napi::Object>&>(*this), &self) != napi_ok || self == nullptr) return false;
+    if (napi_get_reference_value(env_, onBatch_, &callback) != napi_ok || callback == nullptr) return false;
+    if (napi_create_uint32(env_, count, &argument) != napi_ok) return false;
+    if (napi_call_function(env_, self, callback, 1, &argument, &result) == napi_ok) return true;
+    bool pending = false;
+    napi_value error;
+    if (napi_is_exception_pending(env_, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env_, &error) == napi_ok) {
+      napi_fatal_exception(env_, error);
+    }
+    return false;
+  }
+
+  // envTeardown: the environment (a worker thread, often one that crashed) is going away. Its loop
+  // finishes closing handles only after this library may have been unloaded, so no callback of
+  // ours may run then: the handle is closed without one and its few bytes are left behind.
+  void Shutdown(bool envTeardown = false) {
     if (poll_) {
       uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_poll_t*>(handle);
-      });
+      if (envTeardown) {
+        uv_close(reinterpret_cast<uv_handle_t*>(poll_), nullptr);
+      } else {
+        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+          delete reinterpret_cast<uv_poll_t*>(handle);
+        });
+      }
       poll_ = nullptr;
     }
     if (queue_) {
@@ -228,7 +250,7 @@ class NativeQueue : public Napi::ObjectWrap<NativeQueue> {
   static void OnEnvCleanup(void* data) {
     NativeQueue* self = static_cast<NativeQueue*>(data);
     self->cleanupHookAdded_ = false;
-    self->Shutdown();
+    self->Shutdown(true);
   }
 
   napi_env env_ = nullptr;

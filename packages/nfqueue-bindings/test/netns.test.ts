@@ -51,3 +51,17 @@ test('queues in the main thread and in two workers receive, drop, accept and mar
     spawnSync('ip', ['netns', 'del', ns]);
   }
 });
+
+test('a worker thread that throws while its queue is open dies alone; the process lives on', { skip }, () => {
+  const ns = `nfqb-${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    const fixture = fileURLToPath(new URL('./fixtures/worker-crash.ts', import.meta.url));
+    const result = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fixture, '41999'], { encoding: 'utf8' });
+    assert.equal(result.signal, null, `the process was killed by ${result.signal} (teardown ran code of an unloaded addon)`);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout.trim()), { exitCode: 1, error: 'crash while reading' });
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
