@@ -125,7 +125,7 @@ describe('packet path', { skip }, () => {
   test('a worker that crashes under traffic is restarted; its queue passes traffic meanwhile; decisions resume', async (t) => {
     const hook = new URL('../helpers/crash-worker.ts', import.meta.url).pathname;
     const ftwall = FtwallProcess.start(bed, {
-      FTWALL_WORKERS: '1', FTWALL_FLOW_BYPASS: 'false', NODE_OPTIONS: `--import=${hook}`, TEST_CRASH_QUEUE: '1214',
+      FTWALL_WORKERS: '1', FTWALL_FLOW_BYPASS: 'false', FTWALL_STATE_DIR: '', NODE_OPTIONS: `--import=${hook}`, TEST_CRASH_QUEUE: '1214',
     });
     try {
       await ftwall.ready();
