@@ -38,6 +38,8 @@ export interface CorePolicy {
 export class FastTrackDecider implements PacketDecider {
   readonly #policy: CorePolicy;
   readonly #state: StateView;
+  /** The packet being decided comes from the LAN networks (set at the top of decide()). */
+  #onLan = false;
 
   constructor(policy: CorePolicy, state: StateView) {
     this.#policy = policy;
@@ -51,14 +53,13 @@ export class FastTrackDecider implements PacketDecider {
       return;
     }
     const onLan = this.#policy.lanNetworks.contains(packet.srcIp);
-    const hostKey = hostKeyOf(packet);
-    const client = onLan ? this.#state.clientStatus(packet.srcIp, hostKey) : ClientStatus.NONE;
+    this.#onLan = onLan;
     if (packet.hook === PacketHook.INPUT) {
-      this.#decideProbeAnswer(packet, client, out);
+      this.#decideProbeAnswer(packet, out);
     } else if (packet.protocol === Protocol.UDP) {
-      this.#decideUdp(packet, client, out);
+      this.#decideUdp(packet, out);
     } else if (packet.protocol === Protocol.TCP) {
-      if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, client, onLan && this.#isLocked(packet, hostKey, nowTicks), out);
+      if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, nowTicks, out);
       else if (packet.payloadLength > 0) this.#decideTcpData(packet, out);
       else out.reason = Reason.NOT_FASTTRACK;
     }
@@ -73,8 +74,13 @@ export class FastTrackDecider implements PacketDecider {
     }
   }
 
-  #isLocked(packet: PacketView, hostKey: number, nowTicks: number): boolean {
-    return this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKey) > nowTicks;
+  /** ClientStatus of the source host; looked up only on the paths that need it (not per packet). */
+  #clientStatus(packet: PacketView): number {
+    return this.#onLan ? this.#state.clientStatus(packet.srcIp, hostKeyOf(packet)) : ClientStatus.NONE;
+  }
+
+  #isLocked(packet: PacketView, nowTicks: number): boolean {
+    return this.#onLan && this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKeyOf(packet)) > nowTicks;
   }
 
   /** A source off the LAN networks (forged, or routed in from elsewhere) changes no state. */
@@ -86,10 +92,10 @@ export class FastTrackDecider implements PacketDecider {
     out.probeAnswer = false;
   }
 
-  #classify(packet: PacketView, client: number): FastTrackUdp {
+  #classify(packet: PacketView): FastTrackUdp {
     const kind = classifyFastTrackUdp(packet.bytes, packet.payloadOffset, packet.payloadLength, this.#policy.names);
     // 0x29 and 0x2A have no network name: they count only from a client already identified.
-    if (isWeak(kind) && (client & ClientStatus.IDENTIFIED) === 0) return FastTrackUdp.NONE;
+    if (isWeak(kind) && (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) === 0) return FastTrackUdp.NONE;
     return kind;
   }
 
@@ -97,17 +103,17 @@ export class FastTrackDecider implements PacketDecider {
    * Whether a known-peer drop applies: to every host for a confirmed peer, and to an identified
    * FastTrack client (this IP and MAC) for a peer learned from fewer clients than the quorum.
    */
-  #peerGoverns(packet: PacketView, client: number, out: Decision): boolean {
+  #peerGoverns(packet: PacketView, out: Decision): boolean {
     const status = this.#state.peerStatus(packet.dstIp, packet.dstPort);
     if (status === PeerStatus.NONE) return false;
-    if (status === PeerStatus.CONFIRMED || (client & ClientStatus.IDENTIFIED) !== 0) return true;
+    if (status === PeerStatus.CONFIRMED || (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) !== 0) return true;
     out.reason = Reason.UNCONFIRMED_PEER;
     return false;
   }
 
   /** Decision 4's second half: the client's FastTrack answer to a probe arrives on INPUT. */
-  #decideProbeAnswer(packet: PacketView, client: number, out: Decision): void {
-    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || this.#classify(packet, client) === FastTrackUdp.NONE) {
+  #decideProbeAnswer(packet: PacketView, out: Decision): void {
+    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || this.#classify(packet) === FastTrackUdp.NONE) {
       out.reason = Reason.NOT_FASTTRACK;
       return;
     }
@@ -119,8 +125,8 @@ export class FastTrackDecider implements PacketDecider {
   }
 
   /** Decisions 1 and 2 for UDP. */
-  #decideUdp(packet: PacketView, client: number, out: Decision): void {
-    const kind = this.#classify(packet, client);
+  #decideUdp(packet: PacketView, out: Decision): void {
+    const kind = this.#classify(packet);
     if (kind !== FastTrackUdp.NONE) {
       out.reason = Reason.FASTTRACK_UDP;
       out.identifyClient = true;
@@ -130,23 +136,23 @@ export class FastTrackDecider implements PacketDecider {
       return;
     }
     out.reason = Reason.NOT_FASTTRACK;
-    if (this.#peerGoverns(packet, client, out)) {
+    if (this.#peerGoverns(packet, out)) {
       out.reason = Reason.KNOWN_PEER_UDP;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
     }
   }
 
   /** Decisions 2 and 3 for a new TCP connection. */
-  #decideSyn(packet: PacketView, client: number, locked: boolean, out: Decision): void {
+  #decideSyn(packet: PacketView, nowTicks: number, out: Decision): void {
     out.reason = Reason.NOT_FASTTRACK;
-    if (this.#peerGoverns(packet, client, out)) {
+    if (this.#peerGoverns(packet, out)) {
       out.reason = Reason.KNOWN_PEER_SYN;
       out.verdict = Verdict.DROP;
       out.identifyClient = true;
       out.lockClient = this.#policy.lockEnabled;
       return;
     }
-    if (locked) {
+    if (this.#isLocked(packet, nowTicks)) {
       out.reason = Reason.CLIENT_LOCKED;
       out.verdict = Verdict.DROP;
     }
