@@ -18,7 +18,7 @@ import { Spoofer, openRawSender } from './actions/spoofer.ts';
 import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { CidrList, parseCidr } from './core/cidr.ts';
-import { ipFromString, ipToString } from './core/packet.ts';
+import { ipToString } from './core/packet.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
@@ -344,7 +344,7 @@ export class Daemon {
       this.#report(event);
       if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
         const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
-        storeLines.push(peerLine(ipFromString(String(event.dest_ip)), Number(event.dest_port), confirmed));
+        storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
         this.#flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
       }
     }
@@ -365,7 +365,7 @@ export class Daemon {
         // Bounded on disk as in memory: keep what the tables still remember.
         const peers = this.state.peers;
         const kept: string[] = [];
-        peers.forEach((slot, ip, port) => kept.push(peerLine(ip, port, (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0)));
+        peers.forEach((slot, ip, port) => kept.push(peerLine(ipToString(ip), port, (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0)));
         store.rewrite(kept);
         this.#log.info({ event: 'peer_store_compacted', path: store.path, peers: kept.length }, `peer store rewritten with the ${kept.length} peers in memory`);
       }

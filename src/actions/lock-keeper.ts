@@ -14,7 +14,7 @@
  */
 import { ipToString } from '../core/packet.ts';
 import { formatMac } from '../state/apply.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, TICK_MS, ticksFor, type SharedState } from '../state/shared-state.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, TICK_MS, loadPing, ticksFor, type SharedState } from '../state/shared-state.ts';
 import type { FtEvent } from '../telemetry/events.ts';
 
 /** Sends one probe; false when it was not sent (rate limit): the keeper tries again later. */
@@ -97,17 +97,10 @@ export class LockKeeper {
   #probe(slot: number, ip: number, now: number): void {
     const clients = this.#state.clients;
     const port = clients.get(slot, Client.fastTrackPort);
-    const length = clients.get(slot, Client.pingLength);
+    const length = loadPing(clients, slot, this.#ping);
     if (port === 0 || length === 0) {
       clients.set(slot, Client.probeSent, now);
       return;
-    }
-    for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
-      const value = clients.get(slot, Client.ping + word);
-      this.#ping[word * 4] = value >>> 24;
-      this.#ping[word * 4 + 1] = (value >>> 16) & 0xff;
-      this.#ping[word * 4 + 2] = (value >>> 8) & 0xff;
-      this.#ping[word * 4 + 3] = value & 0xff;
     }
     if (!this.#send(ip, port, this.#ping.subarray(0, length))) return;
     clients.set(slot, Client.probeSent, now);

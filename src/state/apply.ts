@@ -8,7 +8,7 @@ import { hostKeyOf, ipToString } from '../core/packet.ts';
 import { REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
 import type { FtEvent } from '../telemetry/events.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, Peer, PeerSource, revealerBit, revealerCount, ticksFor, type SharedState } from './shared-state.ts';
+import { Client, ClientFlag, Peer, PeerSource, revealerBit, revealerCount, storePing, ticksFor, type SharedState } from './shared-state.ts';
 
 /** Ticks between two lock_refreshed events of one client (one second). */
 const REFRESH_REPORT_TICKS = ticksFor(1000);
@@ -133,16 +133,7 @@ export class StateWriter {
     if (decision.spoofPong) {
       // Keep the client's own ping and port: the probe is a copy of it.
       clients.set(slot, Client.fastTrackPort, packet.srcPort);
-      const length = Math.min(packet.payloadLength, PING_MAX_BYTES);
-      for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
-        let value = 0;
-        for (let b = 0; b < 4; b++) {
-          const index = word * 4 + b;
-          value = (value << 8) | (index < length ? packet.bytes[packet.payloadOffset + index]! : 0);
-        }
-        clients.set(slot, Client.ping + word, value | 0);
-      }
-      clients.set(slot, Client.pingLength, length);
+      storePing(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
     }
     if ((flags & ClientFlag.IDENTIFIED) === 0) {
       clients.setBits(slot, Client.flags, ClientFlag.IDENTIFIED);

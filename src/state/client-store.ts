@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ipFromString, ipToString } from '../core/packet.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, type SharedState } from './shared-state.ts';
+import { Client, ClientFlag, PING_MAX_BYTES, loadPing, storePing, type SharedState } from './shared-state.ts';
 
 /** One client, as stored. */
 export interface StoredClient {
@@ -38,9 +38,8 @@ export function snapshotClients(state: SharedState, nowTicks: number): StoredCli
     const flags = clients.get(slot, Client.flags);
     const lockUntil = clients.get(slot, Client.lockUntil);
     if ((flags & ClientFlag.IDENTIFIED) === 0 && lockUntil <= nowTicks) return;
-    const length = clients.get(slot, Client.pingLength);
     const ping = Buffer.alloc(PING_MAX_BYTES);
-    for (let word = 0; word < PING_MAX_BYTES / 4; word++) ping.writeInt32BE(clients.get(slot, Client.ping + word), word * 4);
+    const length = loadPing(clients, slot, ping);
     stored.push({
       ip: ipToString(ip), host: hostKey, mac: [clients.get(slot, Client.macHigh) >>> 0, clients.get(slot, Client.macLow) >>> 0],
       flags, port: clients.get(slot, Client.fastTrackPort), ping: ping.subarray(0, length).toString('hex'),
@@ -70,10 +69,8 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
     clients.set(slot, Client.fastTrackPort, entry.port & 0xffff);
     clients.set(slot, Client.lastSeen, now);
-    const ping = Buffer.alloc(PING_MAX_BYTES);
-    const length = Buffer.from(entry.ping, 'hex').copy(ping);
-    clients.set(slot, Client.pingLength, length);
-    for (let word = 0; word < PING_MAX_BYTES / 4; word++) clients.set(slot, Client.ping + word, ping.readInt32BE(word * 4));
+    const ping = Buffer.from(entry.ping, 'hex');
+    storePing(clients, slot, ping, 0, ping.length);
     clients.set(slot, Client.probeAnswered, ticks(entry.probeAnsweredMs));
     if (entry.lockUntilMs !== undefined && entry.lockUntilMs > nowMs) {
       clients.set(slot, Client.lockStarted, ticks(entry.lockStartedMs));

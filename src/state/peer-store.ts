@@ -10,14 +10,14 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ipFromString, ipToString } from '../core/packet.ts';
+import { ipFromString } from '../core/packet.ts';
 
 export interface StoredPeer { ip: number; port: number; confirmed: boolean }
 export interface LoadResult { peers: StoredPeer[]; skipped: Array<{ line: number; text: string }>; tornTail: boolean; lines: number }
 
-/** One store line. */
-export function peerLine(ip: number, port: number, confirmed: boolean): string {
-  return `${ipToString(ip)}:${port}${confirmed ? '' : ' learned'}`;
+/** One store line; `address` is dotted-quad text. */
+export function peerLine(address: string, port: number, confirmed: boolean): string {
+  return `${address}:${port}${confirmed ? '' : ' learned'}`;
 }
 
 /** Parses the store's text; a peer on several lines is one peer. Pure. */

@@ -81,6 +81,32 @@ export const Client = {
 /** Longest ping kept for probes (bytes). */
 export const PING_MAX_BYTES = 32;
 
+/** Keeps a client's own ping (bytes[offset, offset+length), cut to PING_MAX_BYTES) in its slot. */
+export function storePing(clients: SharedTable, slot: number, bytes: Uint8Array, offset: number, length: number): void {
+  const kept = Math.min(length, PING_MAX_BYTES);
+  for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
+    let value = 0;
+    for (let b = 0; b < 4; b++) {
+      const index = word * 4 + b;
+      value = (value << 8) | (index < kept ? bytes[offset + index]! : 0);
+    }
+    clients.set(slot, Client.ping + word, value | 0);
+  }
+  clients.set(slot, Client.pingLength, kept);
+}
+
+/** Copies a client's kept ping into `out` (PING_MAX_BYTES long); returns its length (0: none). */
+export function loadPing(clients: SharedTable, slot: number, out: Uint8Array): number {
+  for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
+    const value = clients.get(slot, Client.ping + word);
+    out[word * 4] = value >>> 24;
+    out[word * 4 + 1] = (value >>> 16) & 0xff;
+    out[word * 4 + 2] = (value >>> 8) & 0xff;
+    out[word * 4 + 3] = value & 0xff;
+  }
+  return clients.get(slot, Client.pingLength);
+}
+
 /** Client flags: the same bits as the core's ClientStatus. */
 export const ClientFlag = { IDENTIFIED: 1, SUSPECT: 2 } as const;
 

@@ -37,8 +37,8 @@ test('"learned" marks a peer below the quorum; a later plain line confirms it; d
   const result = parsePeerStore('198.51.100.7:1214 learned\n198.51.100.8:80 learned\n198.51.100.7:1214\n198.51.100.8:80 learned\n198.51.100.9:80 learnt\n');
   assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, confirmed: true }, { ip: 0xc6336408, port: 80, confirmed: false }]);
   assert.deepEqual(result.skipped.map((s) => s.line), [5]);
-  assert.equal(peerLine(0xc6336408, 80, false), '198.51.100.8:80 learned');
-  assert.equal(peerLine(0xc6336408, 80, true), '198.51.100.8:80');
+  assert.equal(peerLine('198.51.100.8', 80, false), '198.51.100.8:80 learned');
+  assert.equal(peerLine('198.51.100.8', 80, true), '198.51.100.8:80');
 });
 
 test('the store knows when it is full and is rewritten atomically', () => {
