@@ -203,7 +203,9 @@ class NativeQueue : public Napi::ObjectWrap<NativeQueue> {
       bool called = CallOnBatch(count);
       // Verdicts go out even when JS threw or cannot run: unset slots stay ACCEPT (fail-open).
       if (queue_ && queue_->IsOpen()) queue_->SendVerdicts(count);
-      if (!called || !queue_ || count < queue_->Options().batchSize) break;
+      // Packets that arrived while this batch was decided are read now: an empty read costs less
+      // than another trip through the event loop.
+      if (!called) break;
     }
     napi_close_handle_scope(env_, scope);
   }

@@ -156,40 +156,63 @@ void NetlinkQueue::Close() {
   socket_ = nullptr;
 }
 
+// The packet's attributes, in one pass over them. This is the hottest native code (every packet),
+// so it walks the attributes inline instead of through nfq_nlmsg_parse, whose per-attribute
+// validation callbacks cost more than the rest of this function; the checks it makes are the same
+// for the attributes read here: each must lie inside the message and be at least as long as read.
 bool NetlinkQueue::StorePacket(const nlmsghdr* message, uint32_t slot, const uint8_t* slotBase) {
-  nlattr* attributes[NFQA_MAX + 1] = {};
-  if (nfq_nlmsg_parse(message, attributes) < 0 || !attributes[NFQA_PACKET_HDR]) return false;
-  const nfqnl_msg_packet_hdr* header =
-      static_cast<const nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attributes[NFQA_PACKET_HDR]));
+  constexpr size_t HEADER_BYTES = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+  if (message->nlmsg_len < HEADER_BYTES) return false;
+  const uint8_t* at = reinterpret_cast<const uint8_t*>(message) + HEADER_BYTES;
+  const uint8_t* end = reinterpret_cast<const uint8_t*>(message) + message->nlmsg_len;
+  const nlattr* found[NFQA_MAX + 1] = {};
+  while (at + sizeof(nlattr) <= end) {
+    const nlattr* attribute = reinterpret_cast<const nlattr*>(at);
+    if (attribute->nla_len < sizeof(nlattr) || at + attribute->nla_len > end) break;
+    uint16_t type = attribute->nla_type & NLA_TYPE_MASK;
+    if (type <= NFQA_MAX) found[type] = attribute;
+    at += NLA_ALIGN(attribute->nla_len);
+  }
+  auto payloadLength = [](const nlattr* attribute) { return size_t(attribute->nla_len) - NLA_HDRLEN; };
+  auto payloadOf = [](const nlattr* attribute) { return reinterpret_cast<const uint8_t*>(attribute) + NLA_HDRLEN; };
+  auto u32 = [&](int type, uint32_t otherwise) {
+    const nlattr* attribute = found[type];
+    if (!attribute || payloadLength(attribute) < sizeof(uint32_t)) return otherwise;
+    uint32_t value;
+    memcpy(&value, payloadOf(attribute), sizeof value);
+    return ntohl(value);
+  };
+  const nlattr* headerAttribute = found[NFQA_PACKET_HDR];
+  if (!headerAttribute || payloadLength(headerAttribute) < sizeof(nfqnl_msg_packet_hdr)) return false;
+  nfqnl_msg_packet_hdr header;
+  memcpy(&header, payloadOf(headerAttribute), sizeof header);
   uint32_t* meta = meta_.data() + size_t(slot) * META_WORDS;
   memset(meta, 0, META_WORDS * sizeof(uint32_t));
-  meta[META_ID] = ntohl(header->packet_id);
-  meta[META_HOOK] = header->hook;
-  meta[META_HW_PROTOCOL] = ntohs(header->hw_protocol);
-  if (attributes[NFQA_MARK]) meta[META_MARK] = ntohl(mnl_attr_get_u32(attributes[NFQA_MARK]));
-  if (attributes[NFQA_IFINDEX_INDEV]) meta[META_INDEV] = ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_INDEV]));
-  if (attributes[NFQA_IFINDEX_OUTDEV]) meta[META_OUTDEV] = ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_OUTDEV]));
-  if (attributes[NFQA_IFINDEX_PHYSINDEV]) {
-    meta[META_PHYSINDEV] = ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_PHYSINDEV]));
-  }
-  if (attributes[NFQA_SKB_INFO]) meta[META_SKB_INFO] = ntohl(mnl_attr_get_u32(attributes[NFQA_SKB_INFO]));
-  if (attributes[NFQA_PAYLOAD]) {
-    const uint8_t* payload = static_cast<const uint8_t*>(mnl_attr_get_payload(attributes[NFQA_PAYLOAD]));
-    uint32_t length = mnl_attr_get_payload_len(attributes[NFQA_PAYLOAD]);
-    meta[META_PAYLOAD_OFFSET] = uint32_t(payload - packets_.data());
+  meta[META_ID] = ntohl(header.packet_id);
+  meta[META_HOOK] = header.hook;
+  meta[META_HW_PROTOCOL] = ntohs(header.hw_protocol);
+  meta[META_MARK] = u32(NFQA_MARK, 0);
+  meta[META_INDEV] = u32(NFQA_IFINDEX_INDEV, 0);
+  meta[META_OUTDEV] = u32(NFQA_IFINDEX_OUTDEV, 0);
+  meta[META_PHYSINDEV] = u32(NFQA_IFINDEX_PHYSINDEV, 0);
+  meta[META_SKB_INFO] = u32(NFQA_SKB_INFO, 0);
+  if (const nlattr* payload = found[NFQA_PAYLOAD]) {
+    uint32_t length = uint32_t(payloadLength(payload));
+    meta[META_PAYLOAD_OFFSET] = uint32_t(payloadOf(payload) - packets_.data());
     meta[META_PAYLOAD_LENGTH] = length;
-    meta[META_ORIGINAL_LENGTH] = attributes[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(attributes[NFQA_CAP_LEN])) : length;
+    meta[META_ORIGINAL_LENGTH] = u32(NFQA_CAP_LEN, length);
   } else {
     meta[META_PAYLOAD_OFFSET] = uint32_t(slotBase - packets_.data());
   }
-  if (attributes[NFQA_HWADDR]) {
-    const nfqnl_msg_packet_hw* hw =
-        static_cast<const nfqnl_msg_packet_hw*>(mnl_attr_get_payload(attributes[NFQA_HWADDR]));
-    uint16_t length = ntohs(hw->hw_addrlen);
+  const nlattr* hwAttribute = found[NFQA_HWADDR];
+  if (hwAttribute && payloadLength(hwAttribute) >= sizeof(nfqnl_msg_packet_hw)) {
+    nfqnl_msg_packet_hw hw;
+    memcpy(&hw, payloadOf(hwAttribute), sizeof hw);
+    uint16_t length = ntohs(hw.hw_addrlen);
     if (length > 8) length = 8;
     meta[META_HWADDR_LENGTH] = length;
     uint8_t bytes[8] = {};
-    memcpy(bytes, hw->hw_addr, length);
+    memcpy(bytes, hw.hw_addr, length);
     meta[META_HWADDR_0_3] = uint32_t(bytes[0]) << 24 | uint32_t(bytes[1]) << 16 | uint32_t(bytes[2]) << 8 | bytes[3];
     meta[META_HWADDR_4_7] = uint32_t(bytes[4]) << 24 | uint32_t(bytes[5]) << 16 | uint32_t(bytes[6]) << 8 | bytes[7];
   }
@@ -252,7 +275,10 @@ uint32_t NetlinkQueue::ReceiveBatch() {
 
 void NetlinkQueue::SendVerdicts(uint32_t count) {
   if (!socket_ || count == 0) return;
-  mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(sendBuffer_.data(), sendBuffer_.size() - MNL_SOCKET_BUFFER_SIZE);
+  // Messages are laid out back to back in sendBuffer_ (sized for one per packet) and go out in
+  // one sendto; no allocation on this path.
+  char* out = reinterpret_cast<char*>(sendBuffer_.data());
+  size_t used = 0;
   uint32_t i = 0;
   while (i < count) {
     uint32_t word = verdicts_[size_t(i) * VERDICT_WORDS];
@@ -266,18 +292,15 @@ void NetlinkQueue::SendVerdicts(uint32_t count) {
     }
     uint32_t id = meta_[size_t(last) * META_WORDS + META_ID];
     int type = last > i ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT;
-    nlmsghdr* message = nfq_nlmsg_put(static_cast<char*>(mnl_nlmsg_batch_current(batch)), type, options_.queue);
+    nlmsghdr* message = nfq_nlmsg_put(out + used, type, options_.queue);
     nfq_nlmsg_verdict_put(message, int(id), int(word & VERDICT_CODE_MASK));
     if (word & VERDICT_FLAG_SET_MARK) nfq_nlmsg_verdict_put_mark(message, mark);
-    mnl_nlmsg_batch_next(batch);
+    used += NLMSG_ALIGN(message->nlmsg_len);
     counters_.verdictMessages++;
     counters_.verdicts += last - i + 1;
     i = last + 1;
   }
-  if (mnl_socket_sendto(socket_, mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch)) < 0) {
-    counters_.sendErrors++;
-  }
-  mnl_nlmsg_batch_stop(batch);
+  if (mnl_socket_sendto(socket_, out, used) < 0) counters_.sendErrors++;
 }
 
 }  // namespace nfqb

@@ -31,19 +31,24 @@ test('queues in the main thread and in two workers receive, drop, accept and mar
     const fixture = fileURLToPath(new URL('./fixtures/in-namespace.ts', import.meta.url));
     const output = run(process.execPath, fixture, String(base));
     const report = JSON.parse(output.trim().split('\n').pop()!) as {
-      mainPackets: number; hooks: number[]; received: string[]; expected: string[];
+      mainPackets: number; hooks: number[]; devices: string[]; marks: number[]; lengthMismatches: number; truncated: number;
+      received: string[]; expected: string[];
       workerDelivered: number; workerPackets: number[];
       counters: { packets: number; verdicts: number; verdictMessages: number; sendErrors: number };
       kernel: { queue: number; queueTotal: number; queueDropped: number; userDropped: number; idSequence: number };
     };
     assert.deepEqual(report.received, report.expected, 'only ACCEPTed packets arrive, complete and in order');
-    assert.equal(report.mainPackets, 301);
+    assert.equal(report.mainPackets, 302);
     assert.deepEqual(report.hooks, [3], 'OUTPUT hook');
-    assert.equal(report.counters.verdicts, 301);
+    assert.deepEqual(report.devices, ['0>1'], 'no input device, output device lo (ifindex 1)');
+    assert.deepEqual(report.marks, [0], 'the mark each packet was queued with');
+    assert.equal(report.lengthMismatches, 0, 'captured and original lengths match the IP header');
+    assert.equal(report.truncated, 1, 'the datagram longer than the copy range');
+    assert.equal(report.counters.verdicts, 302);
     assert.equal(report.counters.sendErrors, 0);
     assert.ok(report.counters.verdictMessages < report.counters.verdicts, 'runs of equal verdicts were coalesced');
     assert.equal(report.kernel.queue, 0);
-    assert.equal(report.kernel.idSequence, 301, 'the kernel counted the same packets');
+    assert.equal(report.kernel.idSequence, 302, 'the kernel counted the same packets');
     assert.equal(report.kernel.queueDropped + report.kernel.userDropped, 0);
     assert.equal(report.workerDelivered, 200, 'worker-thread queues pass every packet');
     assert.equal(report.workerPackets.reduce((a, b) => a + b, 0), 200);
