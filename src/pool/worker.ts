@@ -47,14 +47,19 @@ const packet = new PacketView();
 const decision = new Decision();
 const mark = init.mark >>> 0;
 const cleanMark = (init.mark | init.bypassMark) >>> 0;
-const reasonCounts = new Float64Array(Counter.COLUMNS - Counter.reasonBase);
+/** This worker's per-reason packet counters (accepted at reason*2, dropped at reason*2+1). */
+const reasonWords = counters.words;
+const reasonBase = row * counters.columns + Counter.reasonBase;
+/** The decision time is measured on one batch in TIMED_BATCH_EVERY (two clock reads saved on the others). */
+const TIMED_BATCH_EVERY = 8;
+let batchNumber = 0;
 
 function handleBatch(batch: PacketBatch): void {
-  const startedMs = performance.now();
+  const timed = batchNumber++ % TIMED_BATCH_EVERY === 0;
+  const startedMs = timed ? performance.now() : 0;
   const now = state.ticks();
   let events: FtEvent[] | undefined;
   let spoofs: SpoofRequest[] | undefined;
-  reasonCounts.fill(0);
   for (let i = 0; i < batch.count; i++) {
     decision.reset();
     try {
@@ -74,21 +79,18 @@ function handleBatch(batch: PacketBatch): void {
       decision.verdict = init.failClosed ? Verdict.DROP : Verdict.ACCEPT;
     }
     if (decision.verdict === Verdict.DROP && !policy.monitor) {
-      reasonCounts[decision.reason * 2 + 1]!++;
+      reasonWords[reasonBase + decision.reason * 2 + 1]!++;
       batch.drop(i);
     } else {
-      reasonCounts[decision.reason * 2]!++;
+      reasonWords[reasonBase + decision.reason * 2]!++;
       // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
       // A clean flow also gets the bypass bit, which the rules copy to its conntrack entry.
       const clean = decision.reason === Reason.NOT_FASTTRACK || decision.reason === Reason.EXEMPT;
       batch.repeat(i, (batch.mark(i) | (clean ? cleanMark : mark)) >>> 0);
     }
   }
-  for (let reason = 0; reason < reasonCounts.length; reason++) {
-    if (reasonCounts[reason] !== 0) counters.add(row, Counter.reasonBase + reason, reasonCounts[reason]!);
-  }
   // Per batch, not per packet: the average decision time weighted by the batch's packets.
-  histograms.record(row, DECISION_HISTOGRAM, (performance.now() - startedMs) / 1000 / batch.count, batch.count);
+  if (timed) histograms.record(row, DECISION_HISTOGRAM, (performance.now() - startedMs) / 1000 / batch.count, batch.count);
   histograms.record(row, BATCH_HISTOGRAM, batch.count);
   if (events && (events.length > 0 || spoofs!.length > 0)) {
     post({ type: 'batch', queue: init.queue, events, spoofs: spoofs! });

@@ -13,9 +13,9 @@ export interface HistogramSpec {
   boundaries: readonly number[];
 }
 
-/** Seconds per decision (per packet, averaged over its batch). */
+/** Seconds per decision (per packet, averaged over its batch; workers time a sample of batches). */
 export const DECISION_SECONDS: HistogramSpec = {
-  name: 'ftwall.decision.duration', description: 'Time to decide one packet (parse, decide, apply), averaged over its batch', unit: 's',
+  name: 'ftwall.decision.duration', description: 'Time to decide one packet (parse, decide, apply), averaged over its batch (a sample of batches)', unit: 's',
   boundaries: [2.5e-7, 5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2.5e-4, 1e-3],
 };
 /** Packets per batch. */
