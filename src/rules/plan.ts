@@ -11,8 +11,6 @@ export const INPUT_CHAIN = `${CHAIN_PREFIX}INPUT`;
 export const SAFETY_NET_CHAIN = `${CHAIN_PREFIX}SAFETYNET`;
 /** The safety net looks at a TCP flow's first packets only (original direction: SYN, ACK, data...). */
 export const SAFETY_NET_PACKETS = 6;
-/** The comment on each jump rule, so operators see whose rule it is. */
-export const RULE_COMMENT = 'ftwall';
 
 export interface RulePlanOptions {
   lanInterfaces: readonly string[];
@@ -90,7 +88,9 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // Answers to ftwall's own probes come to the router itself.
   rules.push(['-A', INPUT_CHAIN, ...decided]);
   rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
-  const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-m', 'comment', '--comment', RULE_COMMENT, '-j', to];
+  // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
+  // runs a comment match for every forwarded packet (twice with REPEAT).
+  const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-j', to];
   const jumps: string[][] = [];
   for (const lan of options.lanInterfaces) {
     jumps.push(jump('FORWARD', lan, FORWARD_CHAIN), jump('INPUT', lan, INPUT_CHAIN));

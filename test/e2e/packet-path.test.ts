@@ -276,7 +276,7 @@ describe('packet path', { skip }, () => {
   test('someone deletes the hook: the rules checker puts it back', async () => {
     const ftwall = FtwallProcess.start(bed);
     await ftwall.ready();
-    bed.run(bed.router, ['iptables', '-w', '-D', 'FORWARD', '-i', 'lan0', '-m', 'comment', '--comment', 'ftwall', '-j', 'FTWALL-FORWARD']);
+    bed.run(bed.router, ['iptables', '-w', '-D', 'FORWARD', '-i', 'lan0', '-j', 'FTWALL-FORWARD']);
     await ftwall.waitForEvent('rules_reinstalled', undefined, 10_000);
     const rules = bed.run(bed.router, ['iptables-save', '-t', 'filter']);
     assert.equal(rules.split('\n').filter((line) => line.includes('-j FTWALL-FORWARD')).length, 1);
