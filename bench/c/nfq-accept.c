@@ -2,9 +2,7 @@
 #define _GNU_SOURCE  // recvmmsg, sendmmsg
 // The benchmark's reference: a minimal C libnetfilter_queue consumer that accepts everything with
 // batch verdicts (one NFQNL_MSG_VERDICT_BATCH per drained burst). Built by bench/run.ts.
-//   nfq-accept QUEUE SECONDS [repeat]  -> prints {"packets":N,"cpu_s":X}
-// With `repeat`, verdicts are NF_REPEAT with mark 0x100000 (as ftwall's), to measure what the
-// second table traversal costs; the rules must then RETURN on that mark.
+//   nfq-accept QUEUE SECONDS  -> prints {"packets":N,"cpu_s":X,"user_s":U,"system_s":S}
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -28,7 +26,6 @@ int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: nfq-accept QUEUE SECONDS\n"); return 2; }
   int queue = atoi(argv[1]);
   double seconds = atof(argv[2]);
-  int repeat = argc > 3 && strcmp(argv[3], "repeat") == 0;
   static char buf[0xffff + 4096];
   struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
   if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) { perror("netlink"); return 1; }
@@ -67,15 +64,15 @@ int main(int argc, char **argv) {
     if (pending) {
       char out[MNL_SOCKET_BUFFER_SIZE];
       struct nlmsghdr *v = nfq_nlmsg_put(out, NFQNL_MSG_VERDICT_BATCH, queue);
-      nfq_nlmsg_verdict_put(v, last_id, repeat ? NF_REPEAT : NF_ACCEPT);
-      if (repeat) nfq_nlmsg_verdict_put_mark(v, 0x100000);
+      nfq_nlmsg_verdict_put(v, last_id, NF_ACCEPT);
       mnl_socket_sendto(nl, v, v->nlmsg_len);
     }
   }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-  printf("{\"packets\":%lu,\"cpu_s\":%.3f}\n", packets, cpu);
+  double user = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6;
+  double system = usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  printf("{\"packets\":%lu,\"cpu_s\":%.3f,\"user_s\":%.3f,\"system_s\":%.3f}\n", packets, user + system, user, system);
   mnl_socket_close(nl);
   return 0;
 }
