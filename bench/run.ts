@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { FtwallProcess } from '../test/helpers/ftwall-process.ts';
 import { JsonLines } from '../test/helpers/json-lines.ts';
 import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../test/helpers/netns.ts';
-import { AgentServer, httpGet, packetsQueued, runAgent } from '../test/helpers/traffic.ts';
+import { httpGet, packetsQueued } from '../test/helpers/traffic.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -28,14 +28,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const cannot = privilegedSkipReason();
 if (cannot) { process.stderr.write(`bench: ${cannot}\n`); process.exit(2); }
 
-/** Builds the C helpers (the reference consumer and the load generator) into bench/.build. */
-function buildC(): { nfqAccept: string; udpFlood: string } {
+/** Builds the C helpers (the reference consumer, the load generator, the latency probe) into bench/.build. */
+function buildC(): { nfqAccept: string; udpFlood: string; udpRtt: string } {
   const out = `${ROOT}bench/.build`;
   mkdirSync(out, { recursive: true });
-  for (const name of ['nfq-accept', 'udp-flood']) {
+  for (const name of ['nfq-accept', 'udp-flood', 'udp-rtt']) {
     execFileSync('gcc', ['-O2', '-Wall', '-o', `${out}/${name}`, `${ROOT}bench/c/${name}.c`, '-lnetfilter_queue', '-lmnl']);
   }
-  return { nfqAccept: `${out}/nfq-accept`, udpFlood: `${out}/udp-flood` };
+  return { nfqAccept: `${out}/nfq-accept`, udpFlood: `${out}/udp-flood`, udpRtt: `${out}/udp-rtt` };
 }
 
 /** CPU time of a process (all its threads) so far, in seconds. */
@@ -187,35 +187,65 @@ try {
   }
 
   if (wanted(2)) {
-    say('== 2. added latency (UDP request/response through the router; us)');
-    await AgentServer.start(bed, bed.internet, 'udp-echo', `${WEB_NET}.7:7`);
-    const rtt = () => runAgent(bed, client, 'udp-rtt', { to: `${WEB_NET}.7:7`, count: QUICK ? 1000 : 3000 }) as { p50: number; p99: number; p999: number };
-    if (maxRate === 0) maxRate = (await ftwallThroughput(1)).pps;
-    const halfRate = Math.round(maxRate / 2);
-    const underLoad = async (measure: () => { p50: number; p99: number; p999: number }) => {
-      const load = spawn('ip', ['netns', 'exec', benign, bin.udpFlood, PEER_NET, '65', '64', String(FLOOD_PORT), '18', '30', String(halfRate)], { stdio: 'ignore' });
-      try { return measure(); } finally { load.kill('SIGKILL'); }
-    };
-    const plainIdle = rtt();
-    const plainLoaded = await underLoad(rtt);
-    const added = (a: { p50: number; p99: number; p999: number }, b: typeof a) => ({ p50: Math.round(a.p50 - b.p50), p99: Math.round(a.p99 - b.p99), p999: Math.round(a.p999 - b.p999) });
-    const fmt = (r: { p50: number; p99: number; p999: number }) => `p50 ${Math.round(r.p50)} p99 ${Math.round(r.p99)} p99.9 ${Math.round(r.p999)}`;
-    say(`   without ftwall:  idle ${fmt(plainIdle)} | half load ${fmt(plainLoaded)}`);
-    const latency: Record<string, unknown> = { without_idle: plainIdle, without_half_load: plainLoaded, half_load_pps: halfRate };
-    // Default configuration (flow bypass: the request flow is decided once), and every packet decided.
-    for (const [name, bypass] of [['bypass', 'true'], ['every_packet', 'false']] as const) {
-      const ftwall = FtwallProcess.start(bed, { FTWALL_FLOW_BYPASS: bypass, OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
-      try {
-        await ftwall.ready();
-        const idle = rtt();
-        const loaded = await underLoad(rtt);
-        latency[name] = { idle, half_load: loaded, added_idle: added(idle, plainIdle), added_half_load: added(loaded, plainLoaded) };
-        say(`   with ftwall (${name === 'bypass' ? 'default, flow bypass' : 'every packet decided'}): idle ${fmt(idle)} | half load ${fmt(loaded)}  (added p99 at half load ${Math.round(loaded.p99 - plainLoaded.p99)}; target < 200)`);
-      } finally {
-        await ftwall.stop();
+    say('== 2. added latency (sequential UDP round trips through the router, C client and echo; us)');
+    interface Rtt { p50: number; p99: number; p999: number; lost: number }
+    const echo = bed.spawn(bed.internet, [bin.udpRtt, 'echo', `${WEB_NET}.7`, '7']);
+    try {
+      await new JsonLines(echo.stdout!).waitFor((line) => line.ready === true, 5000, 'udp echo ready');
+      const rtt = (): Rtt => JSON.parse(bed.run(client, [bin.udpRtt, 'client', `${WEB_NET}.7`, '7', String(QUICK ? 3000 : 10_000)]).trim()) as Rtt;
+      if (maxRate === 0) maxRate = (await ftwallThroughput(1)).pps;
+      const halfRate = Math.round(maxRate / 2);
+      const underLoad = (): Rtt => {
+        const load = spawn('ip', ['netns', 'exec', benign, bin.udpFlood, PEER_NET, '65', '64', String(FLOOD_PORT), '18', '30', String(halfRate)], { stdio: 'ignore' });
+        try { return rtt(); } finally { load.kill('SIGKILL'); }
+      };
+      const withFtwall = async (env: Record<string, string>, measure: () => Rtt): Promise<Rtt> => {
+        const ftwall = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '', ...env });
+        try {
+          await ftwall.ready();
+          return measure();
+        } finally {
+          await ftwall.stop();
+        }
+      };
+      // Default configuration (flow bypass: the request flow is decided once), and every packet
+      // decided; the baselines without ftwall, with and without conntrack (ftwall's rules turn it on).
+      const configs = {
+        plain: async (measure: () => Rtt) => measure(),
+        plain_conntrack: (measure: () => Rtt) => withConntrack(true, async () => measure()),
+        ftwall_bypass: (measure: () => Rtt) => withFtwall({}, measure),
+        ftwall_every_packet: (measure: () => Rtt) => withFtwall({ FTWALL_FLOW_BYPASS: 'false' }, measure),
+      };
+      type Config = keyof typeof configs;
+      const samples = Object.fromEntries(Object.keys(configs).map((name) => [name, { idle: [] as Rtt[], half_load: [] as Rtt[] }])) as Record<Config, { idle: Rtt[]; half_load: Rtt[] }>;
+      for (let run = 0; run < RUNS; run++) {
+        for (const name of Object.keys(configs) as Config[]) {
+          samples[name].idle.push(await configs[name](rtt));
+          samples[name].half_load.push(await configs[name](underLoad));
+        }
       }
+      const summary = (list: Rtt[]) => ({ p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), p999: median(list.map((r) => r.p999)), lost: list.reduce((sum, r) => sum + r.lost, 0) });
+      const fmt = (r: Rtt) => `p50 ${Math.round(r.p50)} p99 ${Math.round(r.p99)} p99.9 ${Math.round(r.p999)}`;
+      // Added latency: the median over runs of (ftwall - baseline) measured back to back.
+      const added = (name: Config, baseline: Config, load: 'idle' | 'half_load', key: 'p50' | 'p99' | 'p999') =>
+        Math.round(median(samples[name][load].map((r, i) => r[key] - samples[baseline][load][i]![key])));
+      const latency: Record<string, unknown> = { half_load_pps: halfRate, round_trips_per_measurement: QUICK ? 3000 : 10_000 };
+      for (const name of Object.keys(configs) as Config[]) {
+        const idle = summary(samples[name].idle);
+        const halfLoad = summary(samples[name].half_load);
+        latency[name] = { idle, half_load: halfLoad, runs: samples[name] };
+        let note = '';
+        if (name.startsWith('ftwall')) {
+          const addedP99 = { vs_plain_conntrack: added(name, 'plain_conntrack', 'half_load', 'p99'), vs_plain: added(name, 'plain', 'half_load', 'p99') };
+          Object.assign(latency[name] as object, { added_half_load_p99: addedP99, added_idle_p99: added(name, 'plain_conntrack', 'idle', 'p99'), added_half_load_p50: added(name, 'plain_conntrack', 'half_load', 'p50') });
+          note = `  added p99 at half load: ${addedP99.vs_plain_conntrack} vs conntrack, ${addedP99.vs_plain} vs plain (target < 200)`;
+        }
+        say(`   ${name.padEnd(19)} idle ${fmt(idle)} | half load ${fmt(halfLoad)}${note}`);
+      }
+      results.latency_us = latency;
+    } finally {
+      echo.kill();
     }
-    results.latency_us = latency;
   }
 
   if (wanted(3)) {

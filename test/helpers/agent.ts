@@ -8,8 +8,6 @@
  *   tcp-server bind=IP:PORT        reports bytes and sha256 per connection
  *   udp-send to=IP:PORT count=N size=S [interval=MS] [from=PORT]
  *   udp-once to=IP:PORT hex=BYTES [from=PORT]   one datagram
- *   udp-echo bind=IP:PORT           echoes every datagram back (prints {"listening":true})
- *   udp-rtt to=IP:PORT count=N      sequential request/response round trips: percentiles in us
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
@@ -119,32 +117,6 @@ if (role === 'udp-server') {
     socket.on('close', () => print({ connected: true, bytes: written, sha256: hash.digest('hex') }));
     socket.resume();
   });
-} else if (role === 'udp-echo') {
-  const { host, port } = address(options.bind!);
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (message, remote) => socket.send(message, remote.port, remote.address));
-  socket.bind(port, host, () => print({ listening: true }));
-} else if (role === 'udp-rtt') {
-  const { host, port } = address(options.to!);
-  const count = Number(options.count ?? 2000);
-  const socket = dgram.createSocket('udp4');
-  const samples: number[] = [];
-  let lost = 0;
-  for (let i = 0; i < count; i++) {
-    const started = process.hrtime.bigint();
-    const answered = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { socket.off('message', onMessage); resolve(false); }, 200);
-      const onMessage = () => { clearTimeout(timer); socket.off('message', onMessage); resolve(true); };
-      socket.on('message', onMessage);
-      socket.send(Buffer.alloc(64, i & 0xff), port, host);
-    });
-    if (answered) samples.push(Number(process.hrtime.bigint() - started) / 1000);
-    else lost++;
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
-  socket.close();
-  print({ p50: at(0.5), p99: at(0.99), p999: at(0.999), samples: samples.length, lost });
 } else if (role === 'udp-once') {
   const { host, port } = address(options.to!);
   const socket = dgram.createSocket('udp4');

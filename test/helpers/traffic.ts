@@ -39,13 +39,13 @@ export class ReportingProcess {
 
 /** An agent server role (see agent.ts). */
 export const AgentServer = {
-  start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server' | 'udp-echo', bind: string): Promise<ReportingProcess> {
+  start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server', bind: string): Promise<ReportingProcess> {
     return ReportingProcess.start(bed, ns, [process.execPath, AGENT, role, `bind=${bind}`], `${role} on ${bind}`);
   },
 };
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
-export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'udp-rtt' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
 }

@@ -40,18 +40,20 @@ test('the safety net string-matches only a TCP flow\'s first packets, in its own
   assert.doesNotMatch(renderInstall(planRules(options)), /-m string/);
 });
 
-test('flow bypass: the bit is saved to the flow, and flows carrying it skip the queue, but not the safety net', () => {
+test('flow bypass: the bit is saved to the flow, and flows carrying it skip the queue, TCP flows not the safety net', () => {
   const text = renderInstall(planRules({ ...options, safetyNet: true, bypassMark: 0x200000 }));
   const lines = text.split('\n');
   const save = lines.indexOf('-A FTWALL-FORWARD -m mark --mark 0x200000/0x200000 -j CONNMARK --save-mark --nfmask 0x200000 --ctmask 0x200000');
   const decided = lines.indexOf('-A FTWALL-FORWARD -m mark --mark 0x100000/0x100000 -j RETURN');
-  const skip = lines.indexOf('-A FTWALL-FORWARD -m connmark --mark 0x200000/0x200000 -j RETURN');
+  const udpSkip = lines.indexOf('-A FTWALL-FORWARD -p udp -m connmark --mark 0x200000/0x200000 -j RETURN');
+  const skip = lines.indexOf('-A FTWALL-FORWARD -p tcp -m connmark --mark 0x200000/0x200000 -j RETURN');
   const strings = lines.findIndex((line) => line.includes('-j FTWALL-SAFETYNET'));
   const udp = lines.findIndex((line) => line.includes('-p udp -j NFQUEUE'));
   assert.ok(strings >= 0 && udp >= 0);
   assert.ok(save >= 0 && save < decided, 'save before the decided RETURN, or it would never run');
   assert.ok(decided < strings && strings < skip, 'the safety net sees bypassed flows');
   assert.ok(skip < udp, 'bypassed flows skip the UDP and SYN queue rules');
+  assert.ok(udpSkip >= 0 && udpSkip < save, 'bypassed UDP flows (no safety net for UDP) leave at the first rule');
   assert.doesNotMatch(renderInstall(planRules(options)), /connmark|CONNMARK/i);
 });
 
