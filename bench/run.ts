@@ -89,14 +89,25 @@ try {
     try { return await measure(); } finally { if (on) conntrack(false); }
   }
 
+  /** ftwall's settings in every bench run: no telemetry export, quiet log, no state kept between runs. */
+  const BENCH_ENV = { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' };
+  /** Runs `measure` while ftwall (with `env` on top of BENCH_ENV) is ready, and stops it after. */
+  async function withFtwall<T>(env: Record<string, string>, measure: (ftwall: FtwallProcess) => T | Promise<T>): Promise<T> {
+    const ftwall = FtwallProcess.start(bed, { ...BENCH_ENV, ...env });
+    try {
+      await ftwall.ready();
+      return await measure(ftwall);
+    } finally {
+      await ftwall.stop();
+    }
+  }
+
   interface Throughput { pps: number; cpu_us_per_packet: number; user_us_per_packet: number; system_us_per_packet: number }
   const perPacket = (seconds: number, packets: number) => Math.round((seconds / packets) * 1e6 * 100) / 100;
 
   /** 1 and 6: packets decided per second at saturation, and CPU (user, system) per packet. */
   async function ftwallThroughput(workers: number, env: Record<string, string> = {}): Promise<Throughput> {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: String(workers), FTWALL_FLOW_BYPASS: 'false', OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '', ...env });
-    try {
-      await ftwall.ready();
+    return withFtwall({ FTWALL_WORKERS: String(workers), FTWALL_FLOW_BYPASS: 'false', ...env }, (ftwall) => {
       const packets0 = ftwallPackets(bed);
       const cpu0 = cpuSeconds(ftwall.child.pid!);
       const { seconds } = JSON.parse(bed.run(client, [bin.udpFlood, PEER_NET, '1', '64', String(FLOOD_PORT), '18', String(SECONDS)]).trim()) as { seconds: number };
@@ -106,9 +117,7 @@ try {
         pps: Math.round(packets / seconds), cpu_us_per_packet: perPacket(cpu.total - cpu0.total, packets),
         user_us_per_packet: perPacket(cpu.user - cpu0.user, packets), system_us_per_packet: perPacket(cpu.system - cpu0.system, packets),
       };
-    } finally {
-      await ftwall.stop();
-    }
+    });
   }
 
   async function referenceThroughput(): Promise<Throughput> {
@@ -199,22 +208,13 @@ try {
         const load = spawn('ip', ['netns', 'exec', benign, bin.udpFlood, PEER_NET, '65', '64', String(FLOOD_PORT), '18', '30', String(halfRate)], { stdio: 'ignore' });
         try { return rtt(); } finally { load.kill('SIGKILL'); }
       };
-      const withFtwall = async (env: Record<string, string>, measure: () => Rtt): Promise<Rtt> => {
-        const ftwall = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '', ...env });
-        try {
-          await ftwall.ready();
-          return measure();
-        } finally {
-          await ftwall.stop();
-        }
-      };
       // Default configuration (flow bypass: the request flow is decided once), and every packet
       // decided; the baselines without ftwall, with and without conntrack (ftwall's rules turn it on).
       const configs = {
         plain: async (measure: () => Rtt) => measure(),
         plain_conntrack: (measure: () => Rtt) => withConntrack(true, async () => measure()),
-        ftwall_bypass: (measure: () => Rtt) => withFtwall({}, measure),
-        ftwall_every_packet: (measure: () => Rtt) => withFtwall({ FTWALL_FLOW_BYPASS: 'false' }, measure),
+        ftwall_bypass: (measure: () => Rtt) => withFtwall({}, () => measure()),
+        ftwall_every_packet: (measure: () => Rtt) => withFtwall({ FTWALL_FLOW_BYPASS: 'false' }, () => measure()),
       };
       type Config = keyof typeof configs;
       const samples = Object.fromEntries(Object.keys(configs).map((name) => [name, { idle: [] as Rtt[], half_load: [] as Rtt[] }])) as Record<Config, { idle: Rtt[]; half_load: Rtt[] }>;
@@ -271,24 +271,20 @@ try {
       const name = udp ? 'udp' : 'tcp';
       const plain: number[] = [];
       const plainConntrack: number[] = [];
-      const withFtwall: number[] = [];
+      const ftwallMbps: number[] = [];
       const queuedPackets: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         plain.push(await iperf(udp));
         plainConntrack.push(await withConntrack(true, () => iperf(udp)));
-        const ftwallBypass = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
-        try {
-          await ftwallBypass.ready();
+        await withFtwall({}, async () => {
           const before = packetsQueued(bed);
-          withFtwall.push(await iperf(udp));
+          ftwallMbps.push(await iperf(udp));
           queuedPackets.push(packetsQueued(bed) - before);
-        } finally {
-          await ftwallBypass.stop();
-        }
+        });
       }
-      const ratio = (baseline: number[]) => Math.round(median(withFtwall.map((mbps, i) => mbps / baseline[i]!)) * 100) / 100;
+      const ratio = (baseline: number[]) => Math.round(median(ftwallMbps.map((mbps, i) => mbps / baseline[i]!)) * 100) / 100;
       const figures = {
-        plain_mbps: median(plain), plain_conntrack_mbps: median(plainConntrack), ftwall_mbps: median(withFtwall),
+        plain_mbps: median(plain), plain_conntrack_mbps: median(plainConntrack), ftwall_mbps: median(ftwallMbps),
         ratio: ratio(plain), ratio_to_conntrack: ratio(plainConntrack), packets_to_userspace: median(queuedPackets),
       };
       bypass[name] = figures;
@@ -313,7 +309,7 @@ try {
     const startups: number[] = [];
     for (let run = 0; run < Math.max(3, RUNS); run++) {
       const started = Date.now();
-      const ftwallStart = FtwallProcess.start(bed, { OTEL_SDK_DISABLED: 'true', FTWALL_LOG_LEVEL: 'info', FTWALL_STATE_DIR: '' });
+      const ftwallStart = FtwallProcess.start(bed, BENCH_ENV);
       try {
         // 'ready' is logged at the moment /readyz turns 200.
         await ftwallStart.ready();
