@@ -39,11 +39,11 @@ function buildC(): { nfqAccept: string; udpFlood: string; udpRtt: string } {
 }
 
 /** CPU time of a process (all its threads) so far, in seconds. */
-function cpuSeconds(pid: number): { user: number; system: number; total: number } {
+function cpuSeconds(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const user = Number(fields[11]) / 100; // utime, stime: in USER_HZ
   const system = Number(fields[12]) / 100;
-  return { user, system, total: user + system };
+  return { user, system };
 }
 
 /** Sum of ftwall_packets_total from /metrics. */
@@ -103,7 +103,14 @@ try {
   }
 
   interface Throughput { pps: number; cpu_us_per_packet: number; user_us_per_packet: number; system_us_per_packet: number }
-  const perPacket = (seconds: number, packets: number) => Math.round((seconds / packets) * 1e6 * 100) / 100;
+  /** Packets handled in `seconds` of load, with the consumer's user and system CPU seconds for them. */
+  function throughput(packets: number, seconds: number, userSeconds: number, systemSeconds: number): Throughput {
+    const perPacket = (cpuSeconds: number) => Math.round((cpuSeconds / packets) * 1e6 * 100) / 100;
+    return {
+      pps: Math.round(packets / seconds), cpu_us_per_packet: perPacket(userSeconds + systemSeconds),
+      user_us_per_packet: perPacket(userSeconds), system_us_per_packet: perPacket(systemSeconds),
+    };
+  }
 
   /** 1 and 6: packets decided per second at saturation, and CPU (user, system) per packet. */
   async function ftwallThroughput(workers: number, env: Record<string, string> = {}): Promise<Throughput> {
@@ -113,10 +120,7 @@ try {
       const { seconds } = JSON.parse(bed.run(client, [bin.udpFlood, PEER_NET, '1', '64', String(FLOOD_PORT), '18', String(SECONDS)]).trim()) as { seconds: number };
       const packets = ftwallPackets(bed) - packets0;
       const cpu = cpuSeconds(ftwall.child.pid!);
-      return {
-        pps: Math.round(packets / seconds), cpu_us_per_packet: perPacket(cpu.total - cpu0.total, packets),
-        user_us_per_packet: perPacket(cpu.user - cpu0.user, packets), system_us_per_packet: perPacket(cpu.system - cpu0.system, packets),
-      };
+      return throughput(packets, seconds, cpu.user - cpu0.user, cpu.system - cpu0.system);
     });
   }
 
@@ -128,11 +132,8 @@ try {
       const lines = new JsonLines(consumer.stdout!);
       await lines.waitFor((line) => line.ready === true, 5000, 'reference consumer ready');
       const { seconds } = JSON.parse(bed.run(client, [bin.udpFlood, PEER_NET, '1', '64', String(FLOOD_PORT), '18', String(SECONDS)]).trim()) as { seconds: number };
-      const report = await lines.waitFor((line) => 'packets' in line, 10_000, 'reference report') as { packets: number; cpu_s: number; user_s: number; system_s: number };
-      return {
-        pps: Math.round(report.packets / seconds), cpu_us_per_packet: perPacket(report.cpu_s, report.packets),
-        user_us_per_packet: perPacket(report.user_s, report.packets), system_us_per_packet: perPacket(report.system_s, report.packets),
-      };
+      const report = await lines.waitFor((line) => 'packets' in line, 10_000, 'reference report') as { packets: number; user_s: number; system_s: number };
+      return throughput(report.packets, seconds, report.user_s, report.system_s);
     } finally {
       bed.run(bed.router, ['iptables', '-D', ...rule]);
     }
