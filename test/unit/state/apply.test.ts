@@ -41,7 +41,8 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   assert.equal(state.clients.get(slot, Client.flags) & ClientFlag.IDENTIFIED, ClientFlag.IDENTIFIED);
 });
 
-test('locks start, then refresh (reported at most once a second)', () => {
+/** Fresh state (lock 4 s, quorum 3) and a SYN from 10.77.1.10 to a known peer, decided "drop and lock". */
+function lockingSyn() {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
   const writer = new StateWriter(state, 4, 3);
   const view = new PacketView();
@@ -49,6 +50,11 @@ test('locks start, then refresh (reported at most once a second)', () => {
   parsePacket(view, bytes, 0, bytes.length);
   const decision = new Decision();
   Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.KNOWN_PEER_SYN, lockClient: true });
+  return { state, writer, view, decision };
+}
+
+test('locks start, then refresh (reported at most once a second)', () => {
+  const { state, writer, view, decision } = lockingSyn();
   const events: FtEvent[] = [];
   for (const now of [10, 12, 15, 21]) writer.apply(view, decision, now, events, []);
   assert.deepEqual(events.map((e) => e.event), ['lock_started', 'lock_refreshed']);
@@ -78,15 +84,9 @@ test('a peer is confirmed once the quorum of distinct hosts revealed it, and rep
 });
 
 test('a suspect host is not locked: the writer asks for a probe instead; a probe answer clears the suspicion and locks', () => {
-  const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
-  const writer = new StateWriter(state, 4, 3);
-  const view = new PacketView();
-  const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.77.1.10', dst: '198.51.100.7', srcPort: 40000, dstPort: 1214, tcpFlags: 2, payload: [] });
-  parsePacket(view, bytes, 0, bytes.length);
+  const { state, writer, view, decision } = lockingSyn();
   const slot = state.clients.upsert(ipFromString('10.77.1.10'), 0);
   state.clients.setBits(slot, Client.flags, ClientFlag.SUSPECT | ClientFlag.IDENTIFIED);
-  const decision = new Decision();
-  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.KNOWN_PEER_SYN, lockClient: true });
   const events: FtEvent[] = [];
   writer.apply(view, decision, 10, events, []);
   assert.equal(state.clients.get(slot, Client.lockUntil), 0);
