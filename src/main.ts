@@ -110,7 +110,8 @@ export function lanNetworks(config: Config): CidrList {
 }
 
 export class Daemon {
-  readonly #config: Config;
+  /** As configured, less what this host cannot do (see #switchOffWhatCannotWork). */
+  #config: Config;
   readonly #log: Logger;
   #lock: net.Server | undefined;
   #http: http.Server | undefined;
@@ -125,6 +126,8 @@ export class Daemon {
   #clientDir: ClientDirectory | undefined;
   #lockKeeper: LockKeeper | undefined;
   #flowCutter: FlowCutter | undefined;
+  /** Features switched off at start because this host cannot run them: name -> why. */
+  readonly #featuresOff: Record<string, string> = {};
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -155,6 +158,8 @@ export class Daemon {
       eventsSuppressed: () => this.#eventLimiter.total,
       kernelQueues: () => this.#kernelQueues(),
       queueOverflow: () => this.#overflow.total,
+      flowCuts: () => ({ ...(this.#flowCutter?.counts ?? {}) }),
+      featuresOff: () => Object.keys(this.#featuresOff),
     };
   }
 
@@ -200,8 +205,9 @@ export class Daemon {
   }
 
   async #start(): Promise<void> {
-    const config = this.#config;
     const log = this.#log;
+    await this.#switchOffWhatCannotWork();
+    const config = this.#config;
     for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
     log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
     if (config.fail === 'closed') {
@@ -229,7 +235,7 @@ export class Daemon {
         lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
         onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
       });
-      if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.warn({ event: 'flow_cut_unavailable' }, message));
+      if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message));
       this.#probes = await ProbeSocket.open({ port: config.probePort, lanNetworks: lan, ratePerSecond: config.spoofRate }).catch((error: Error) => {
         throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
       });
@@ -269,6 +275,21 @@ export class Daemon {
       }
       throw error;
     }
+  }
+
+  /**
+   * Flow bypass is safe only while ftwall can cut a bypassed flow whose peer it learns later
+   * (conntrack over netlink). A host without that runs with bypass off (every packet decided):
+   * slower, never less safe. Said in a warning and the `ftwall.feature.off` metric.
+   */
+  async #switchOffWhatCannotWork(): Promise<void> {
+    if (!this.#config.flowBypass) return;
+    const reason = await FlowCutter.check();
+    if (reason === null) return;
+    this.#featuresOff.flow_bypass = reason;
+    this.#config = Object.freeze({ ...this.#config, flowBypass: false });
+    this.#log.warn({ event: 'feature_off', feature: 'flow_bypass', error: reason },
+      `flow bypass switched off: conntrack entries cannot be deleted on this host (${reason}); every packet of every LAN flow is decided instead`);
   }
 
   readonly #overflow = new OverflowCounter();

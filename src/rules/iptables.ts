@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The one place that runs iptables: backend choice, leftover removal, install, uninstall. */
-import { spawnSync } from 'node:child_process';
+import { runProgram as run, type Program } from '../system/programs.ts';
 import { findOwned, hasTable, isPristineTable, matchesPlan, queuedByRules, renderInstall, renderRemoval, type TablePlan } from './plan.ts';
 
 export type Backend = 'nft' | 'legacy';
 
 export class IptablesError extends Error {}
-
-interface Run { status: number | null; stdout: string; stderr: string; missing: boolean }
-
-function run(command: string, args: string[], input?: string): Run {
-  const result = spawnSync(command, args, { input, encoding: 'utf8', timeout: 30_000 });
-  const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', missing };
-}
 
 /**
  * iptables' complaint as one line: its first line, the failing line number, and, when the kernel
@@ -33,12 +25,11 @@ export function describeIptablesFailure(stderr: string, status: number | null): 
   return text;
 }
 
-const binary = (backend: Backend, tool: 'iptables' | 'iptables-save' | 'iptables-restore') =>
-  `${tool.replace('iptables', `iptables-${backend}`)}`;
+const binary = (backend: Backend, tool: '' | '-save' | '-restore'): Program => `iptables-${backend}${tool}`;
 
 /** Counts `-A` rules a backend holds; null when its tools are missing or fail. */
 function ruleCount(backend: Backend): number | null {
-  const result = run(binary(backend, 'iptables-save'), []);
+  const result = run(binary(backend, '-save'), []);
   if (result.missing || result.status !== 0) return null;
   return result.stdout.split('\n').filter((text) => text.startsWith('-A ')).length;
 }
@@ -50,7 +41,7 @@ function ruleCount(backend: Backend): number | null {
 export function chooseBackend(wanted: 'auto' | Backend): Backend {
   if (wanted !== 'auto') {
     if (ruleCount(wanted) === null) {
-      throw new IptablesError(`FTWALL_IPTABLES=${wanted}: ${binary(wanted, 'iptables-save')} is missing or does not work (install iptables)`);
+      throw new IptablesError(`FTWALL_IPTABLES=${wanted}: ${binary(wanted, '-save')} is missing or does not work (install iptables)`);
     }
     return wanted;
   }
@@ -76,8 +67,8 @@ export class IptablesRules {
 
   /** iptables-save output of every table (callers select theirs); `-c` adds packet counters. */
   save(args: string[] = []): string {
-    const result = run(binary(this.backend, 'iptables-save'), args);
-    if (result.status !== 0) throw new IptablesError(`${binary(this.backend, 'iptables-save')} failed: ${result.stderr.trim()}`);
+    const result = run(binary(this.backend, '-save'), args);
+    if (result.status !== 0) throw new IptablesError(`${binary(this.backend, '-save')} failed: ${result.stderr.trim()}`);
     return result.stdout;
   }
 
@@ -91,9 +82,9 @@ export class IptablesRules {
   }
 
   private restore(script: string): void {
-    const result = run(binary(this.backend, 'iptables-restore'), ['--noflush', '--wait'], script);
+    const result = run(binary(this.backend, '-restore'), ['--noflush', '--wait'], script);
     if (result.status !== 0) {
-      throw new IptablesError(`${binary(this.backend, 'iptables-restore')} failed: ${describeIptablesFailure(result.stderr, result.status)}`);
+      throw new IptablesError(`${binary(this.backend, '-restore')} failed: ${describeIptablesFailure(result.stderr, result.status)}`);
     }
   }
 

@@ -27,6 +27,10 @@ export interface MetricsSource {
   kernelQueues(): KernelQueueStats[];
   /** Packets ftwall's rules sent to a queue that could not take them (see queue/overflow.ts). */
   queueOverflow(): number;
+  /** Flow cutter outcomes: requested, cut (entries), overflow, rate_limited, failed. */
+  flowCuts(): Record<string, number>;
+  /** Features switched off at start because this host cannot run them (e.g. flow_bypass). */
+  featuresOff(): string[];
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -55,6 +59,8 @@ export class MetricsBridge implements MetricProducer {
     const waiting = meter.createObservableGauge('ftwall.queue.waiting', { description: 'Packets waiting in the kernel queue (queue_total)', unit: '{packet}' });
     const queueDropped = meter.createObservableCounter('ftwall.queue.dropped', { description: 'Packets the kernel dropped because the queue was full (queue_dropped; FTWALL_FAIL=closed only: fail-open overflow is counted by ftwall.queue.overflow)', unit: '{packet}' });
     const userDropped = meter.createObservableCounter('ftwall.queue.user_dropped', { description: 'Packets the kernel could not hand to ftwall (socket buffer full, user_dropped)', unit: '{packet}' });
+    const flowCuts = meter.createObservableCounter('ftwall.flows.cut', { description: 'Conntrack deletions of bypassed UDP flows to newly learned peers, by outcome (requested: peers; cut: entries deleted; rate_limited, overflow, failed: not done)', unit: '{flow}' });
+    const featureOff = meter.createObservableGauge('ftwall.feature.off', { description: 'Features switched off at start because this host cannot run them (1 per feature; the feature_off warning says why)', unit: '{feature}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
       if (!source) return;
@@ -75,6 +81,8 @@ export class MetricsBridge implements MetricProducer {
       result.observe(answers, source.probeAnswers());
       result.observe(errors, source.counters.total(Counter.handlerErrors));
       result.observe(overflow, source.queueOverflow());
+      for (const [outcome, value] of Object.entries(source.flowCuts())) result.observe(flowCuts, value, { outcome });
+      for (const feature of source.featuresOff()) result.observe(featureOff, 1, { feature });
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -82,7 +90,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

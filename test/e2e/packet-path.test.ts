@@ -2,7 +2,7 @@
 // Issue 2's packet path, end to end: the real ftwall in the router namespace of a test bed.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../helpers/ftwall-process.ts';
 import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
@@ -10,6 +10,11 @@ import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAge
 
 const skip = privilegedSkipReason();
 const SERVER = `${PEER_NET}.7`;
+
+/** This PATH less every directory that holds `program`. */
+function pathWithout(program: string): string {
+  return (process.env.PATH ?? '').split(':').filter((dir) => dir && !existsSync(`${dir}/${program}`)).join(':');
+}
 
 describe('packet path', { skip }, () => {
   let bed: TestBed;
@@ -101,24 +106,52 @@ describe('packet path', { skip }, () => {
     }
   });
 
-  test('flow bypass never outlives a peer: a clean UDP flow to an address learned later is cut', async () => {
-    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1' });
+  /**
+   * A clean UDP flow runs; then its destination is pinged and becomes a FastTrack peer: the rest of
+   * the flow must not get through (cut from conntrack with flow bypass on; decided anyway with it off).
+   */
+  async function flowToALaterPeer(ftwall: FtwallProcess): Promise<number> {
+    await ftwall.ready();
+    await udpServer.report();
+    // A clean flow, judged once and bypassed: one datagram every 10 ms for 3 s.
+    const flow = runAgentAsync(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 300, size: 100, interval: 10, from: 40600 });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the flow run before its peer is learned
+    const ping = Buffer.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]).toString('hex');
+    runAgent(bed, client(), 'udp-once', { to: `${SERVER}:5000`, hex: ping, from: 3531 });
+    await ftwall.waitForEvent('peer_learned');
+    await flow;
+    const delivered = (await udpServer.report()).unique as number;
+    assert.ok(delivered > 20 && delivered < 250, `${delivered} of 300 delivered: the flow was cut once its peer was known`);
+    assert.ok(ftwall.events('peer_learned').some((line) => line.dest_port === 5000));
+    return delivered;
+  }
+
+  test('flow bypass never outlives a peer: a clean UDP flow to an address learned later is cut (over netlink, no program)', async () => {
+    // PATH without a conntrack program, whatever this machine has: ftwall must not need one.
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: '', PATH: pathWithout('conntrack') });
     try {
-      await ftwall.ready();
-      await udpServer.report();
-      // A clean flow, judged once and bypassed: one datagram every 10 ms for 3 s.
-      const flow = runAgentAsync(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 300, size: 100, interval: 10, from: 40600 });
-      await new Promise((resolve) => setTimeout(resolve, 1000)); // let the flow run before its peer is learned
-      // Someone pings that address: it becomes a FastTrack peer.
-      const ping = Buffer.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]).toString('hex');
-      runAgent(bed, client(), 'udp-once', { to: `${SERVER}:5000`, hex: ping, from: 3531 });
-      await ftwall.waitForEvent('peer_learned');
-      await flow;
-      const delivered = (await udpServer.report()).unique as number;
-      assert.ok(delivered > 20 && delivered < 250, `${delivered} of 300 delivered: the flow was cut once its peer was known`);
-      assert.ok(ftwall.events('peer_learned').some((line) => line.dest_port === 5000));
+      await flowToALaterPeer(ftwall);
+      assert.equal(ftwall.events('feature_off').length, 0, 'flow bypass stayed on: conntrack entries can be deleted here');
+      const metrics = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
+      assert.match(metrics, /^ftwall_flows_cut_total\{outcome="cut"[^}]*\} [1-9]/m, 'the metric counts the deleted entry');
     } finally {
       await ftwall.stop();
+    }
+  });
+
+  test('a host where conntrack entries cannot be deleted: flow bypass switched off with a warning and a metric; the flow is still stopped', async () => {
+    const hook = new URL('../helpers/no-ctnetlink.ts', import.meta.url).pathname;
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: '', NODE_OPTIONS: `--import=${hook}` });
+    try {
+      const off = await ftwall.waitForEvent('feature_off');
+      assert.equal(off.feature, 'flow_bypass');
+      assert.match(String(off.msg), /flow bypass switched off: .*Protocol not supported/);
+      assert.doesNotMatch(iptablesSnapshot(bed, bed.router), /CONNMARK/, 'no bypass rules were installed');
+      await flowToALaterPeer(ftwall);
+      const metrics = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
+      assert.match(metrics, /^ftwall_feature_off\{feature="flow_bypass"[^}]*\} 1$/m);
+    } finally {
+      assert.equal((await ftwall.stop()).code, 0);
     }
   });
 
@@ -217,7 +250,7 @@ describe('packet path', { skip }, () => {
     // iptables-restore as on a kernel without xt_string: it refuses the safety net's rules.
     const bin = `${bed.tempDir}/bin-without-xt-string`;
     mkdirSync(bin, { recursive: true });
-    for (const tool of ['ip', 'iptables-nft-save', 'iptables-legacy-save', 'nft', 'conntrack']) {
+    for (const tool of ['ip', 'iptables-nft-save', 'iptables-legacy-save', 'nft']) {
       const path = execFileSync('sh', ['-c', `command -v ${tool} || true`], { encoding: 'utf8' }).trim();
       if (path) symlinkSync(path, `${bin}/${tool}`);
     }

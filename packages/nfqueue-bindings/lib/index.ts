@@ -3,4 +3,5 @@ export { NfQueue, PacketBatch, type BatchHandler, type QueueOptions } from './qu
 export { Hook, META_WORDS, Meta, SkbInfo, VERDICT_FLAG_SET_MARK, VERDICT_WORDS, Verdict, type VerdictCode } from './layout.ts';
 export type { NativeCounters, NativeQueue, NativeQueueConstructor, NativeQueueOptions } from './native.ts';
 export { loadNativeQueue } from './native.ts';
+export { deleteConntrack, type ConntrackDeletion, type ConntrackFilter } from './conntrack.ts';
 export { parseKernelQueueStats, readKernelQueueStats, type KernelQueueStats } from './kernel-stats.ts';

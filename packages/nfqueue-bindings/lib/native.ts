@@ -43,14 +43,40 @@ export interface NativeQueue {
 
 export type NativeQueueConstructor = new (options: NativeQueueOptions) => NativeQueue;
 
-let loaded: NativeQueueConstructor | undefined;
+/** Conntrack entries to delete, by their original-direction tuple; an absent field matches anything. */
+export interface NativeConntrackFilter {
+  /** IP protocol number (6 TCP, 17 UDP). */
+  protocol?: number;
+  /** IPv4 addresses as host-order numbers (a.b.c.d = a * 2^24 + ...). */
+  source?: number;
+  destination?: number;
+  /** Needs a protocol. */
+  destinationPort?: number;
+}
+
+/** What one deletion found: entries that matched, and how many of them it deleted itself. */
+export interface ConntrackDeletion {
+  matched: number;
+  deleted: number;
+}
+
+interface Binding {
+  NativeQueue: NativeQueueConstructor;
+  /** Runs off the event loop (libuv pool); rejects with the netlink error text. */
+  deleteConntrack(filter: NativeConntrackFilter): Promise<ConntrackDeletion>;
+}
+
+let loaded: Binding | undefined;
 
 /** Loads build/Release/nfqueue_bindings.node once per thread. */
-export function loadNativeQueue(): NativeQueueConstructor {
+export function loadBinding(): Binding {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    const binding = require('../build/Release/nfqueue_bindings.node') as { NativeQueue: NativeQueueConstructor };
-    loaded = binding.NativeQueue;
+    loaded = require('../build/Release/nfqueue_bindings.node') as Binding;
   }
   return loaded;
+}
+
+export function loadNativeQueue(): NativeQueueConstructor {
+  return loadBinding().NativeQueue;
 }

@@ -6,8 +6,11 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <arpa/inet.h>
+
 #include <memory>
 
+#include "conntrack.h"
 #include "netlink_queue.h"
 
 namespace nfqb {
@@ -268,10 +271,67 @@ class NativeQueue : public Napi::ObjectWrap<NativeQueue> {
   Napi::Reference<Napi::ArrayBuffer> verdicts_;
 };
 
+// deleteConntrack(filter): deletes matching conntrack entries on a libuv pool thread (a dump and
+// one DELETE per entry block for a moment) and settles a promise with { matched, deleted }.
+class DeleteConntrackWork : public Napi::AsyncWorker {
+ public:
+  DeleteConntrackWork(Napi::Env env, const ConntrackFilter& filter)
+      : Napi::AsyncWorker(env, "nfqueue-bindings:deleteConntrack"), filter_(filter), deferred_(env) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    result_ = DeleteConntrack(filter_);
+    if (!result_.error.empty()) SetError(result_.error);
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object value = Napi::Object::New(env);
+    value.Set("matched", Napi::Number::New(env, result_.matched));
+    value.Set("deleted", Napi::Number::New(env, result_.deleted));
+    deferred_.Resolve(value);
+  }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  ConntrackFilter filter_;
+  ConntrackResult result_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value DeleteConntrackMethod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) {
+    Napi::TypeError::New(env, "deleteConntrack(filter): filter object required").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object options = info[0].As<Napi::Object>();
+  ConntrackFilter filter;
+  uint32_t protocol = OptionalU32(options, "protocol", 0);
+  uint32_t port = OptionalU32(options, "destinationPort", 0);
+  if (protocol > 255 || port > 65535 || (port != 0 && protocol == 0)) {
+    Napi::RangeError::New(env, "protocol must be 0..255, destinationPort 0..65535 and needs a protocol").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  filter.protocol = uint8_t(protocol);
+  filter.destinationPort = uint16_t(port);
+  // Addresses arrive as host-order numbers (a.b.c.d = a<<24 | ...); the tuple holds network order.
+  filter.source = htonl(OptionalU32(options, "source", 0));
+  filter.destination = htonl(OptionalU32(options, "destination", 0));
+  auto* work = new DeleteConntrackWork(env, filter);
+  Napi::Promise promise = work->Promise();
+  work->Queue();
+  return promise;
+}
+
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {InstanceValue("NativeQueue", NativeQueue::Define(env), napi_enumerable)});
+    DefineAddon(exports, {
+                             InstanceValue("NativeQueue", NativeQueue::Define(env), napi_enumerable),
+                             InstanceValue("deleteConntrack", Napi::Function::New<DeleteConntrackMethod>(env, "deleteConntrack"), napi_enumerable),
+                         });
   }
 };
 

@@ -1,18 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { FlowCutter } from '../../../src/actions/flow-cutter.ts';
+import { FlowCutter, type DeleteFlows } from '../../../src/actions/flow-cutter.ts';
 
-test('a spray of learned peers cannot make ftwall fork a process per peer', () => {
-  const spawned: string[] = [];
-  const cutter = new FlowCutter(() => {}, (ip, port) => {
-    spawned.push(`${ip}:${port}`);
-    return new EventEmitter() as never; // never closes: every spawn stays "running"
+test('a spray of learned peers cannot start a deletion per peer', () => {
+  const started: string[] = [];
+  const cutter = new FlowCutter(() => {}, (filter) => {
+    started.push(`${filter.destination}:${filter.destinationPort}`);
+    return new Promise(() => {}); // never settles: every deletion stays "running"
   });
   for (let i = 0; i < 10_000; i++) cutter.cut(`198.18.${i >> 8 & 0xff}.${i & 0xff}`, 1214, 1000);
-  assert.equal(spawned.length, 4, 'at most 4 at once');
+  assert.equal(started.length, 4, 'at most 4 at once');
   assert.equal(cutter.counts.rate_limited, 10_000 - 20, 'at most 20 per second start or wait');
   cutter.cut('192.0.2.1', 80, 2000);
   assert.equal(cutter.counts.rate_limited, 10_000 - 20, 'the budget refills');
+});
+
+test('a cut deletes the UDP flows to the peer and counts the entries; the first failure is reported once', async () => {
+  const filters: unknown[] = [];
+  const errors: string[] = [];
+  let fail = false;
+  const deleteFlows: DeleteFlows = async (filter) => {
+    filters.push(filter);
+    if (fail) throw new Error('conntrack delete failed: Operation not permitted');
+    return { matched: 2, deleted: 2 };
+  };
+  const cutter = new FlowCutter((message) => errors.push(message), deleteFlows);
+  cutter.cut('198.18.0.9', 1214, 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(filters, [{ protocol: 'udp', destination: '198.18.0.9', destinationPort: 1214 }]);
+  assert.equal(cutter.counts.cut, 2);
+  fail = true;
+  cutter.cut('198.18.0.10', 1214, 0);
+  cutter.cut('198.18.0.11', 1214, 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(cutter.counts.failed, 2);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /Operation not permitted/);
+  assert.equal(cutter.running, 0);
+});
+
+test('the start-up check says why deletions cannot work, or null', async () => {
+  assert.equal(await FlowCutter.check(async () => ({ matched: 0, deleted: 0 })), null);
+  assert.match(String(await FlowCutter.check(async () => { throw new Error('conntrack dump failed: Protocol not supported'); })), /Protocol not supported/);
 });
