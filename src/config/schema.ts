@@ -132,7 +132,7 @@ export const SETTINGS = {
   }),
   flowBypass: setting({
     env: 'FTWALL_FLOW_BYPASS', default: 'true',
-    doc: 'Once a flow is judged clean, its later packets skip the queue (conntrack mark); UDP flows to a peer learned later are cut.',
+    doc: 'Once a flow is judged clean, its later packets skip the queue (conntrack mark); UDP flows to a peer learned later are cut (conntrack over netlink). Switched off, with a warning, on a host where conntrack entries cannot be deleted.',
     parse: parseBoolean,
   }),
   bypassMark: setting({

@@ -13,8 +13,8 @@ import { render } from '../helpers/helm.ts';
 import { Podman, podmanAvailable } from '../helpers/podman.ts';
 import { stringify } from 'yaml';
 import { JsonLines } from '../helpers/json-lines.ts';
-import { TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, runAgent } from '../helpers/traffic.ts';
+import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
+import { AgentServer, httpGet, iptablesSnapshot, runAgent, runAgentAsync } from '../helpers/traffic.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BASE_TAR = `${ROOT}/.tools/base-rootfs.tar`;
@@ -89,6 +89,33 @@ describe('container image, compose and Helm pod', { skip: missing }, () => {
     assert.equal(runner.must(['inspect', '--format', '{{.State.ExitCode}}', 'ftwall']).trim(), '0');
     await logs.waitFor((line) => line.event === 'rules_removed', 10_000, 'rules_removed in the container log');
     assert.equal(iptablesSnapshot(bed, bed.router), baseline, 'docker stop left iptables as it found them');
+  });
+
+  test('the image cuts a bypassed UDP flow to a newly learned peer (conntrack over netlink: nothing beyond what the Dockerfile installs)', async () => {
+    const server = await AgentServer.start(bed, bed.internet, 'udp-server', `${PEER_NET}.7:5000`);
+    runner.must(['run', '-d', '--name', 'ftwall-cut', '--network', 'host', '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW',
+      '--read-only', '--tmpfs', '/run', '-e', 'FTWALL_LAN_INTERFACE=lan0', '-e', 'FTWALL_STATE_DIR=', '-e', 'FTWALL_WORKERS=1', '-e', 'OTEL_SDK_DISABLED=true', IMAGE]);
+    const logs = new JsonLines(runner.spawn(['logs', '-f', 'ftwall-cut']).stdout!);
+    try {
+      await logs.waitFor((line) => line.event === 'ready', 30_000, 'ftwall ready in the container');
+      assert.ok(!logs.lines.some((line) => line.event === 'feature_off'), 'flow bypass is on in the image');
+      const client = bed.host('client').ns;
+      await server.report();
+      // A clean flow, bypassed after its first datagram: one every 10 ms for 3 s...
+      const flow = runAgentAsync(bed, client, 'udp-send', { to: `${PEER_NET}.7:5000`, count: 300, size: 100, interval: 10, from: 40600 });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // ...until its destination is pinged and becomes a FastTrack peer.
+      runAgent(bed, client, 'udp-once', { to: `${PEER_NET}.7:5000`, hex: '2700000029804b615a614100', from: 3531 });
+      await logs.waitFor((line) => line.event === 'peer_learned', 10_000, 'peer_learned');
+      await flow;
+      const delivered = (await server.report()).unique as number;
+      assert.ok(delivered > 20 && delivered < 250, `${delivered} of 300 delivered: the flow was cut in the container once its peer was known`);
+      const metrics = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
+      assert.match(metrics, /^ftwall_flows_cut_total\{outcome="cut"[^}]*\} [1-9]/m);
+    } finally {
+      runner.must(['stop', '-t', '30', 'ftwall-cut'], { timeoutMs: 60_000 });
+      runner.must(['rm', 'ftwall-cut']);
+    }
   });
 
   test('compose.yaml validates, and its ftwall service starts for real and stops cleanly', { skip: composeMissing }, async () => {
