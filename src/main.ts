@@ -21,8 +21,9 @@ import { CidrList, parseCidr } from './core/cidr.ts';
 import { ipToString } from './core/packet.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
+import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
-import { planRules, type TablePlan } from './rules/plan.ts';
+import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { StateWriter, type SpoofRequest } from './state/apply.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { ClientStore, restoreClients, snapshotClients } from './state/client-store.ts';
@@ -40,8 +41,6 @@ import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 
-/** How often the rules checker verifies that our rules are still in place. */
-const RULES_CHECK_INTERVAL_MS = 2000;
 /** At most one overload warning per this many ms (the metric counts every packet). */
 const OVERLOAD_LOG_INTERVAL_MS = 10_000;
 /** Poll interval while waiting for the kernel queues to empty on stop. */
@@ -60,16 +59,9 @@ export class StartupError extends Error {
   readonly exitCode = 2;
 }
 
-const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+export { rulePlanFor } from './rules/config-plan.ts';
 
-export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
-  return planRules({
-    lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
-    mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
-    bypassMark: config.flowBypass ? config.bypassMark : 0,
-    failClosed: config.fail === 'closed',
-  });
-}
+const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer, histograms: SharedArrayBuffer, lan: CidrList): WorkerInit[] {
   return Array.from({ length: config.workers }, (_, index) => ({
@@ -117,7 +109,6 @@ export class Daemon {
   #http: http.Server | undefined;
   #pool: WorkerPool | undefined;
   #rules: IptablesRules | undefined;
-  #plan: TablePlan | undefined;
   #spoofer: Spoofer | undefined;
   #probes: ProbeSocket | undefined;
   #peerStore: PeerStore | undefined;
@@ -222,7 +213,7 @@ export class Daemon {
         throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
       });
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
-      this.#rules = new IptablesRules(backend);
+      const rules = this.#rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
       await this.#step('ftwall.peer_store.load', () => this.#loadPeerStore());
@@ -248,13 +239,14 @@ export class Daemon {
       await this.#step('ftwall.workers.start', () => this.#pool!.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
-      this.#plan = rulePlanFor(config, this.#rules.hasChain('filter', 'DOCKER-USER'));
-      const leftovers = await this.#step('ftwall.rules.install', () => this.#rules!.install(this.#plan!));
+      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'));
+      const leftovers = await this.#step('ftwall.rules.install', () => rules.install(plan));
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
-      log.info({ event: 'rules_installed', backend, chains: this.#plan.chains, rules: this.#plan.rules.length, jumps: this.#plan.jumps.length }, 'rules installed');
+      log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
 
-      this.#every(RULES_CHECK_INTERVAL_MS, () => this.#checkRules());
+      const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
+      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
       if (config.lockSeconds > 0) {
         const probes = this.#probes;
         const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
@@ -408,19 +400,6 @@ export class Daemon {
     if (!this.#clientDir || !event.src_ip) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
     else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
-  }
-
-  #checkRules(): void {
-    if (!this.#rules || !this.#plan || this.#stopping) return;
-    try {
-      const { installed, queuedByRules } = this.#rules.check(this.#plan);
-      this.#overflow.update(queuedByRules, this.#kernelQueues());
-      if (installed) return;
-      this.#rules.install(this.#plan);
-      this.#log.warn({ event: 'rules_reinstalled' }, 'ftwall rules were changed or removed by someone else; reinstalled');
-    } catch (error) {
-      this.#log.error({ event: 'rules_check_failed', error: (error as Error).message }, 'rules check failed');
-    }
   }
 
   async #undoStart(): Promise<void> {

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/** The rule plan a configuration asks for: the one `ftwall rules` prints and the daemon installs. Pure. */
+import type { Config } from '../config/schema.ts';
+import { planRules, type TablePlan } from './plan.ts';
+
+/** The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well. */
+export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
+  return planRules({
+    lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
+    mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
+    bypassMark: config.flowBypass ? config.bypassMark : 0,
+    failClosed: config.fail === 'closed',
+  });
+}
