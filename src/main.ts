@@ -7,8 +7,7 @@
  */
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { readKernelQueueStats, type KernelQueueStats } from 'nfqueue-bindings';
-import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type http from 'node:http';
 import type net from 'node:net';
 import { FlowCutter } from './actions/flow-cutter.ts';
@@ -19,8 +18,8 @@ import { ConfigError, describeConfig, unknownVariables } from './config/load.ts'
 import type { Config } from './config/schema.ts';
 import { CidrList, parseCidr } from './core/cidr.ts';
 import { ipToString } from './core/packet.ts';
-import type { WorkerInit } from './pool/messages.ts';
-import { QueueOpenError, WorkerPool } from './pool/pool.ts';
+import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
+import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
@@ -60,37 +59,7 @@ export class StartupError extends Error {
 }
 
 export { rulePlanFor } from './rules/config-plan.ts';
-
-const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-export function workerInits(config: Config, state: SharedState, counters: SharedArrayBuffer, histograms: SharedArrayBuffer, lan: CidrList): WorkerInit[] {
-  return Array.from({ length: config.workers }, (_, index) => ({
-    index,
-    queue: config.queueBase + index,
-    batchSize: config.batchSize,
-    copyRange: config.queueCopyBytes,
-    maxLength: config.queueMaxLength,
-    socketBufferBytes: config.socketBufferBytes,
-    mark: config.mark,
-    bypassMark: config.flowBypass ? config.bypassMark : 0,
-    failClosed: config.fail === 'closed',
-    policy: {
-      networkNames: config.networkNames,
-      blockUdp: config.blockUdp,
-      lockSeconds: config.lockSeconds,
-      probePort: config.probePort,
-      exempt: config.exempt.entries.map((entry) => entry.text).join(','),
-      lanNetworks: lan.entries.map((entry) => entry.text).join(','),
-      neverPeer: config.neverPeer.entries.map((entry) => entry.text).join(','),
-      peerQuorum: config.peerQuorum,
-      safetyNet: config.safetyNet,
-      monitor: config.mode === 'monitor',
-    },
-    state: state.init,
-    counters,
-    histograms,
-  }));
-}
+export { workerInits } from './pool/setup.ts';
 
 /**
  * The LAN hosts' networks (FTWALL_LAN_NETWORKS, else the LAN interfaces' own IPv4 networks): only
@@ -231,12 +200,9 @@ export class Daemon {
         throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
       });
 
-      this.#pool = new WorkerPool({ inits: workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), workerUrl });
-      this.#pool.on('died', (queue, exitCode, error) => log.error({ event: 'worker_died', queue, exit_code: exitCode, error }, `worker of queue ${queue} died; restarting (its queue passes traffic meanwhile)`));
-      this.#pool.on('ready', (queue, restarts) => { if (restarts > 0) log.warn({ event: 'worker_restarted', queue, restarts }, `worker of queue ${queue} restarted`); });
-      this.#pool.on('failed', (queue, message) => log.error({ event: 'worker_restart_failed', queue, error: message }, `worker of queue ${queue} could not restart`));
-      this.#pool.on('batch', (events, spoofs) => this.#onBatch(events, spoofs));
-      await this.#step('ftwall.workers.start', () => this.#pool!.start());
+      const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
+      pool.on('batch', (events, spoofs) => this.#onBatch(events, spoofs));
+      await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
       const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'));
