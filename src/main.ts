@@ -6,7 +6,6 @@
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { readKernelQueueStats, type KernelQueueStats } from 'nfqueue-bindings';
 import { join } from 'node:path';
 import type http from 'node:http';
 import type net from 'node:net';
@@ -35,15 +34,13 @@ import { Episodes } from './telemetry/episodes.ts';
 import { EventLimiter } from './telemetry/event-limiter.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
+import { drainQueues, kernelQueues } from './queue/kernel.ts';
 import { OverflowCounter } from './queue/overflow.ts';
+import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 
-/** At most one overload warning per this many ms (the metric counts every packet). */
-const OVERLOAD_LOG_INTERVAL_MS = 10_000;
-/** Poll interval while waiting for the kernel queues to empty on stop. */
-const DRAIN_POLL_MS = 10;
 /** State-change log lines of one kind per second at most; the rest are counted and summarised. */
 const EVENT_LINES_PER_SECOND = 50;
 /** The peer store is rewritten from memory when it reaches this many lines per remembered peer. */
@@ -123,10 +120,8 @@ export class Daemon {
     };
   }
 
-  #kernelQueues(): KernelQueueStats[] {
-    const first = this.#config.queueBase;
-    const last = first + this.#config.workers - 1;
-    return readKernelQueueStats().filter((stats) => stats.queue >= first && stats.queue <= last);
+  #kernelQueues() {
+    return kernelQueues(this.#config.queueBase, this.#config.workers);
   }
 
   serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -221,10 +216,8 @@ export class Daemon {
       }
       this.#every(1000, () => this.#episodes.sweep());
       if (this.#clientStore) this.#every(CLIENT_STORE_SAVE_MS, () => this.#saveClients(false));
-      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => {
-        this.#reportOverload();
-        this.#reportSuppressed();
-      });
+      const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
+      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#reportSuppressed(); });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -251,18 +244,6 @@ export class Daemon {
   }
 
   readonly #overflow = new OverflowCounter();
-  #overflowReported = 0;
-
-  /** Logs, at a bounded rate, packets that ftwall's rules sent to a queue that could not take them. */
-  #reportOverload(): void {
-    const overflow = this.#overflow.total;
-    if (overflow <= this.#overflowReported) return;
-    const fresh = overflow - this.#overflowReported;
-    this.#overflowReported = overflow;
-    const fate = this.#config.fail === 'closed' ? 'were dropped' : 'passed undecided';
-    this.#log.warn({ event: 'overload', overflow: fresh, overflow_total: overflow, queues: this.#kernelQueues() },
-      `overloaded: ${fresh} packets ${fate} since the last report (queue full or socket overrun)`);
-  }
 
   /** Says how many state-change lines the rate limit held back since the last report. */
   #reportSuppressed(): void {
@@ -407,7 +388,7 @@ export class Daemon {
         log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
       }
     }
-    await this.#step('ftwall.queues.drain', () => this.#drain());
+    await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
     this.#saveClients(true);
     this.#episodes.endAll();
@@ -416,19 +397,5 @@ export class Daemon {
       spoofs: this.#spoofer?.counts,
     }, 'workers stopped');
     await this.#closeAll();
-  }
-
-  /** Waits until the kernel holds no packet in our queues (or FTWALL_DRAIN_MS passes). */
-  async #drain(): Promise<void> {
-    const deadline = Date.now() + this.#config.drainMilliseconds;
-    for (;;) {
-      const waiting = this.#kernelQueues().reduce((sum, stats) => sum + stats.queueTotal, 0);
-      if (waiting === 0) return;
-      if (Date.now() >= deadline) {
-        this.#log.warn({ event: 'drain_timeout', waiting }, `${waiting} packets still queued at stop`);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
   }
 }
