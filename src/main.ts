@@ -6,7 +6,6 @@
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { join } from 'node:path';
 import type http from 'node:http';
 import type net from 'node:net';
 import { FlowCutter } from './actions/flow-cutter.ts';
@@ -22,11 +21,11 @@ import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
-import { StateWriter, type SpoofRequest } from './state/apply.ts';
+import type { SpoofRequest } from './state/apply.ts';
 import { ClientDirectory } from './state/client-dir.ts';
-import { ClientStore, restoreClients, snapshotClients } from './state/client-store.ts';
-import { PeerStore, peerLine } from './state/peer-store.ts';
-import { Peer, PeerSource, SharedState } from './state/shared-state.ts';
+import { peerLine } from './state/peer-store.ts';
+import { SharedState } from './state/shared-state.ts';
+import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
@@ -43,10 +42,6 @@ import type { Telemetry } from './telemetry/otel.ts';
 
 /** State-change log lines of one kind per second at most; the rest are counted and summarised. */
 const EVENT_LINES_PER_SECOND = 50;
-/** The peer store is rewritten from memory when it reaches this many lines per remembered peer. */
-const PEER_STORE_LINES_PER_PEER = 2;
-/** How often the client store is rewritten when clients or locks changed. */
-const CLIENT_STORE_SAVE_MS = 5000;
 /** Events that change nothing the client store keeps. */
 const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent']);
 
@@ -77,9 +72,7 @@ export class Daemon {
   #rules: IptablesRules | undefined;
   #spoofer: Spoofer | undefined;
   #probes: ProbeSocket | undefined;
-  #peerStore: PeerStore | undefined;
-  #clientStore: ClientStore | undefined;
-  #clientsChanged = false;
+  readonly #stores: Stores;
   #clientDir: ClientDirectory | undefined;
   #lockKeeper: LockKeeper | undefined;
   #flowCutter: FlowCutter | undefined;
@@ -104,6 +97,7 @@ export class Daemon {
     this.state = new SharedState(SharedState.create({ maxPeers: config.maxPeers, maxClients: config.maxClients }));
     this.counters = new SharedCounters(SharedCounters.create(config.workers));
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
+    this.#stores = new Stores(config, this.state, log);
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
@@ -180,8 +174,8 @@ export class Daemon {
       const rules = this.#rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
-      await this.#step('ftwall.peer_store.load', () => this.#loadPeerStore());
-      await this.#step('ftwall.client_store.load', () => this.#loadClientStore());
+      await this.#step('ftwall.peer_store.load', () => this.#stores.loadPeers());
+      await this.#step('ftwall.client_store.load', () => this.#stores.loadClients());
       if (config.clientDir) this.#clientDir = new ClientDirectory(config.clientDir);
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
@@ -215,7 +209,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#episodes.sweep());
-      if (this.#clientStore) this.#every(CLIENT_STORE_SAVE_MS, () => this.#saveClients(false));
+      if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
       this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#reportSuppressed(); });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
@@ -258,45 +252,6 @@ export class Daemon {
     this.#timers.push(timer);
   }
 
-  #loadPeerStore(): void {
-    if (!this.#config.stateDir) return;
-    this.#peerStore = new PeerStore(join(this.#config.stateDir, 'peers.txt'), Math.max(1024, PEER_STORE_LINES_PER_PEER * this.#config.maxPeers));
-    const loaded = this.#peerStore.load();
-    const writer = new StateWriter(this.state, this.#config.lockSeconds, this.#config.peerQuorum);
-    const now = this.state.ticks();
-    const neverPeer = this.#config.neverPeer;
-    for (const peer of loaded.peers) {
-      if (!neverPeer.contains(peer.ip)) writer.learnPeer(peer.ip, peer.port, 0, 0, PeerSource.STORE | (peer.confirmed ? PeerSource.CONFIRMED : 0), now);
-    }
-    for (const skipped of loaded.skipped) {
-      this.#log.warn({ event: 'peer_store_line_skipped', path: this.#peerStore.path, line: skipped.line, text: skipped.text }, `peer store line ${skipped.line} skipped: not ip:port`);
-    }
-    this.#log.info({ event: 'peer_store_loaded', path: this.#peerStore.path, peers: loaded.peers.length }, `loaded ${loaded.peers.length} peers`);
-  }
-
-  #loadClientStore(): void {
-    if (!this.#config.stateDir) return;
-    const store = new ClientStore(join(this.#config.stateDir, 'clients.json'));
-    this.#clientStore = store;
-    try {
-      const restored = restoreClients(this.state, store.load(), Date.now());
-      this.#log.info({ event: 'client_store_loaded', path: store.path, ...restored }, `restored ${restored.clients} clients (${restored.locked} still locked)`);
-    } catch (error) {
-      this.#log.warn({ event: 'client_store_unreadable', path: store.path, error: (error as Error).message }, 'client store unreadable: starting without its clients (it is rewritten)');
-    }
-  }
-
-  /** Writes the client store when clients or locks changed (always when `final`). */
-  #saveClients(final: boolean): void {
-    if (!this.#clientStore || (!this.#clientsChanged && !final)) return;
-    this.#clientsChanged = false;
-    try {
-      this.#clientStore.save(snapshotClients(this.state, this.state.ticks()));
-    } catch (error) {
-      this.#log.error({ event: 'client_store_write_failed', error: (error as Error).message }, 'could not write the client store');
-    }
-  }
-
   /** The events and spoof requests of one worker batch. */
   #onBatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
     const storeLines: string[] = [];
@@ -308,7 +263,7 @@ export class Daemon {
         this.#flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
       }
     }
-    if (storeLines.length > 0) this.#appendToPeerStore(storeLines);
+    if (storeLines.length > 0) this.#stores.appendPeers(storeLines);
     for (const request of spoofs) {
       if (this.#spoofer?.send(request) === 'sent') {
         this.#log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
@@ -316,28 +271,10 @@ export class Daemon {
     }
   }
 
-  #appendToPeerStore(lines: string[]): void {
-    const store = this.#peerStore;
-    if (!store) return;
-    try {
-      store.append(lines);
-      if (store.full) {
-        // Bounded on disk as in memory: keep what the tables still remember.
-        const peers = this.state.peers;
-        const kept: string[] = [];
-        peers.forEach((slot, ip, port) => kept.push(peerLine(ipToString(ip), port, (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0)));
-        store.rewrite(kept);
-        this.#log.info({ event: 'peer_store_compacted', path: store.path, peers: kept.length }, `peer store rewritten with the ${kept.length} peers in memory`);
-      }
-    } catch (error) {
-      this.#log.error({ event: 'peer_store_write_failed', error: (error as Error).message }, 'could not write the peer store');
-    }
-  }
-
   /** Logs one state-change event inside its span (at a bounded rate per kind), and keeps the client directory in step. */
   #report(event: FtEvent): void {
     if (event.event === 'probe_answered') this.#probeAnswers++;
-    if (!PEER_EVENTS.has(event.event)) this.#clientsChanged = true;
+    if (!PEER_EVENTS.has(event.event)) this.#stores.clientsChanged();
     const span: Span | undefined = this.#episodes.onEvent(event);
     if (this.#eventLimiter.admit(event.event)) {
       const log = () => this.#log.info(event, EVENT_MESSAGES[event.event]);
@@ -390,7 +327,7 @@ export class Daemon {
     }
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
-    this.#saveClients(true);
+    this.#stores.saveClients(true);
     this.#episodes.endAll();
     log.info({
       event: 'workers_stopped', ...this.counters.verdictTotals(),
