@@ -5,7 +5,7 @@
  * bind their queues -> leftovers removed and rules installed -> ready.
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  */
-import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type http from 'node:http';
 import type net from 'node:net';
 import { FlowCutter } from './actions/flow-cutter.ts';
@@ -29,8 +29,7 @@ import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
-import { Episodes } from './telemetry/episodes.ts';
-import { EventLimiter } from './telemetry/event-limiter.ts';
+import { EventSink } from './telemetry/event-sink.ts';
 import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
 import { drainQueues, kernelQueues } from './queue/kernel.ts';
@@ -40,10 +39,6 @@ import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 
-/** State-change log lines of one kind per second at most; the rest are counted and summarised. */
-const EVENT_LINES_PER_SECOND = 50;
-/** Events that change nothing the client store keeps. */
-const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent']);
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
@@ -73,7 +68,6 @@ export class Daemon {
   #spoofer: Spoofer | undefined;
   #probes: ProbeSocket | undefined;
   readonly #stores: Stores;
-  #clientDir: ClientDirectory | undefined;
   #lockKeeper: LockKeeper | undefined;
   #flowCutter: FlowCutter | undefined;
   /** Features switched off at start because this host cannot run them: name -> why. */
@@ -81,10 +75,8 @@ export class Daemon {
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
-  #probeAnswers = 0;
-  readonly #eventLimiter = new EventLimiter(EVENT_LINES_PER_SECOND);
   readonly #telemetry: Telemetry;
-  readonly #episodes: Episodes;
+  readonly #sink: EventSink;
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
@@ -93,11 +85,11 @@ export class Daemon {
     this.#config = config;
     this.#log = log;
     this.#telemetry = telemetry;
-    this.#episodes = new Episodes(telemetry.tracer);
     this.state = new SharedState(SharedState.create({ maxPeers: config.maxPeers, maxClients: config.maxClients }));
     this.counters = new SharedCounters(SharedCounters.create(config.workers));
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
+    this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
@@ -105,8 +97,8 @@ export class Daemon {
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
       spoofs: () => ({ ...(this.#spoofer?.counts ?? {}) }),
       probes: () => ({ ...(this.#probes?.counts ?? {}) }),
-      probeAnswers: () => this.#probeAnswers,
-      eventsSuppressed: () => this.#eventLimiter.total,
+      probeAnswers: () => this.#sink.probeAnswers,
+      eventsSuppressed: () => this.#sink.suppressed,
       kernelQueues: () => this.#kernelQueues(),
       queueOverflow: () => this.#overflow.total,
       flowCuts: () => ({ ...(this.#flowCutter?.counts ?? {}) }),
@@ -176,7 +168,7 @@ export class Daemon {
 
       await this.#step('ftwall.peer_store.load', () => this.#stores.loadPeers());
       await this.#step('ftwall.client_store.load', () => this.#stores.loadClients());
-      if (config.clientDir) this.#clientDir = new ClientDirectory(config.clientDir);
+      if (config.clientDir) this.#sink.useClientDirectory(new ClientDirectory(config.clientDir));
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
@@ -204,14 +196,14 @@ export class Daemon {
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
       if (config.lockSeconds > 0) {
         const probes = this.#probes;
-        const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
+        const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#sink.report(event));
         this.#lockKeeper = keeper;
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
-      this.#every(1000, () => this.#episodes.sweep());
+      this.#every(1000, () => this.#sink.sweep());
       if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#reportSuppressed(); });
+      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -239,13 +231,6 @@ export class Daemon {
 
   readonly #overflow = new OverflowCounter();
 
-  /** Says how many state-change lines the rate limit held back since the last report. */
-  #reportSuppressed(): void {
-    const counts = this.#eventLimiter.takeSuppressed();
-    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
-    if (total > 0) this.#log.warn({ event: 'events_suppressed', counts }, `${total} state-change log lines not written (over ${EVENT_LINES_PER_SECOND}/s per kind); metrics count them all`);
-  }
-
   #every(ms: number, run: () => void): void {
     const timer = setInterval(run, ms);
     timer.unref();
@@ -256,7 +241,7 @@ export class Daemon {
   #onBatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
     const storeLines: string[] = [];
     for (const event of events) {
-      this.#report(event);
+      this.#sink.report(event);
       if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
         const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
         storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
@@ -269,21 +254,6 @@ export class Daemon {
         this.#log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
       }
     }
-  }
-
-  /** Logs one state-change event inside its span (at a bounded rate per kind), and keeps the client directory in step. */
-  #report(event: FtEvent): void {
-    if (event.event === 'probe_answered') this.#probeAnswers++;
-    if (!PEER_EVENTS.has(event.event)) this.#stores.clientsChanged();
-    const span: Span | undefined = this.#episodes.onEvent(event);
-    if (this.#eventLimiter.admit(event.event)) {
-      const log = () => this.#log.info(event, EVENT_MESSAGES[event.event]);
-      if (span) context.with(trace.setSpan(context.active(), span), log);
-      else log();
-    }
-    if (!this.#clientDir || !event.src_ip) return;
-    if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
-    else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
   }
 
   async #undoStart(): Promise<void> {
@@ -299,7 +269,7 @@ export class Daemon {
     await this.#pool?.close();
     this.#spoofer?.close();
     this.#probes?.close();
-    this.#clientDir?.clear();
+    this.#sink.clearClientDirectory();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.#http?.closeAllConnections();
     this.#lock?.close();
@@ -328,7 +298,7 @@ export class Daemon {
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
     this.#stores.saveClients(true);
-    this.#episodes.endAll();
+    this.#sink.endSpans();
     log.info({
       event: 'workers_stopped', ...this.counters.verdictTotals(),
       spoofs: this.#spoofer?.counts,

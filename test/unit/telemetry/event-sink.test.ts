@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { context } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ClientDirectory } from '../../../src/state/client-dir.ts';
+import { EVENT_LINES_PER_SECOND, EventSink } from '../../../src/telemetry/event-sink.ts';
+import type { FtEvent } from '../../../src/telemetry/events.ts';
+import { memoryLogger } from '../../helpers/memory-log.ts';
+
+context.setGlobalContextManager(new StackContextManager().enable());
+const root = mkdtempSync(join(tmpdir(), 'ftwall-sink-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function setup() {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const tracer = provider.getTracer('test');
+  const { log, lines } = memoryLogger();
+  let changes = 0;
+  const sink = new EventSink({ log, tracer, onClientsChanged: () => { changes++; } });
+  /** The spans ended so far (exported once their export settled). */
+  const finished = async () => { await provider.forceFlush(); return exporter.getFinishedSpans(); };
+  return { sink, lines, finished, changes: () => changes };
+}
+
+const learned = (n: number): FtEvent => ({ event: 'peer_learned', src_ip: '192.168.1.10', dest_ip: `198.51.100.${n % 250}`, dest_port: 1214 });
+
+test('each kind is logged at most EVENT_LINES_PER_SECOND a second; the rest are counted and summarised once', () => {
+  const { sink, lines } = setup();
+  for (let n = 0; n < EVENT_LINES_PER_SECOND + 7; n++) sink.report(learned(n), 1000);
+  sink.report({ event: 'lock_started', src_ip: '192.168.1.10', reason: 'ping' }, 1000);
+  assert.equal(lines.filter((line) => line.event === 'peer_learned').length, EVENT_LINES_PER_SECOND);
+  assert.equal(lines.filter((line) => line.event === 'lock_started').length, 1, 'another kind has its own budget');
+  assert.equal(sink.suppressed, 7);
+  sink.reportSuppressed();
+  assert.deepEqual(lines.at(-1), { level: 40, event: 'events_suppressed', counts: { peer_learned: 7 }, msg: `7 state-change log lines not written (over ${EVENT_LINES_PER_SECOND}/s per kind); metrics count them all` });
+  const count = lines.length;
+  sink.reportSuppressed();
+  assert.equal(lines.length, count, 'nothing held back since: no summary');
+  sink.report(learned(1), 2000);
+  assert.equal(lines.at(-1)?.event, 'peer_learned', 'a second later lines are written again');
+  assert.equal(sink.suppressed, 7, 'the total for metrics is kept');
+});
+
+test('a lock episode is one span and its events are logged inside it; stopping ends it', async () => {
+  const { sink, lines, finished } = setup();
+  sink.report({ event: 'lock_started', src_ip: '192.168.1.10', reason: 'ping' });
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531 });
+  sink.report({ event: 'peer_confirmed', dest_ip: '198.51.100.1', dest_port: 1214 });
+  assert.equal((await finished()).length, 0);
+  sink.endSpans();
+  const [span] = await finished();
+  assert.equal(span?.name, 'ftwall.lock');
+  assert.deepEqual(lines.map((line) => line.span_id), [span!.spanContext().spanId, span!.spanContext().spanId, undefined]);
+});
+
+test('probe answers are counted, and every event but the peer-only ones marks the clients changed', () => {
+  const { sink, changes } = setup();
+  sink.report({ event: 'probe_answered', src_ip: '192.168.1.10' });
+  sink.report({ event: 'probe_answered', src_ip: '192.168.1.10' });
+  assert.equal(sink.probeAnswers, 2);
+  assert.equal(changes(), 2);
+  for (const event of ['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent'] as const) sink.report({ event, src_ip: '192.168.1.10' });
+  assert.equal(changes(), 2);
+  sink.report({ event: 'lock_expired', src_ip: '192.168.1.10' });
+  assert.equal(changes(), 3);
+});
+
+test('the client directory gets a file per identified client, removed when its lock expires or at stop', () => {
+  const { sink } = setup();
+  const dir = join(root, 'clients');
+  sink.report({ event: 'client_identified', src_ip: '192.168.1.9' });
+  sink.useClientDirectory(new ClientDirectory(dir));
+  assert.deepEqual(readdirSync(dir), [], 'only clients identified once the directory is in use');
+  sink.report({ event: 'client_identified', src_ip: '192.168.1.10', src_mac: '02:00:00:00:00:0a', src_port: 3531 });
+  sink.report({ event: 'client_identified', src_ip: '192.168.1.11' });
+  assert.deepEqual(readdirSync(dir).sort(), ['192.168.1.10', '192.168.1.11']);
+  sink.report({ event: 'lock_expired', src_ip: '192.168.1.10' });
+  assert.deepEqual(readdirSync(dir), ['192.168.1.11']);
+  sink.clearClientDirectory();
+  assert.deepEqual(readdirSync(dir), []);
+  assert.ok(existsSync(dir), 'the directory itself stays');
+});
