@@ -8,29 +8,25 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type http from 'node:http';
 import type net from 'node:net';
+import { BatchDispatcher } from './actions/dispatch.ts';
 import { FlowCutter } from './actions/flow-cutter.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
-import { ProbeSocket } from './actions/prober.ts';
-import { Spoofer, openRawSender } from './actions/spoofer.ts';
+import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { CidrList, parseCidr } from './core/cidr.ts';
-import { ipToString } from './core/packet.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
-import type { SpoofRequest } from './state/apply.ts';
 import { ClientDirectory } from './state/client-dir.ts';
-import { peerLine } from './state/peer-store.ts';
 import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
-import { EVENT_MESSAGES, type FtEvent } from './telemetry/events.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
 import { drainQueues, kernelQueues } from './queue/kernel.ts';
 import { OverflowCounter } from './queue/overflow.ts';
@@ -65,11 +61,9 @@ export class Daemon {
   #http: http.Server | undefined;
   #pool: WorkerPool | undefined;
   #rules: IptablesRules | undefined;
-  #spoofer: Spoofer | undefined;
-  #probes: ProbeSocket | undefined;
+  #actions: OpenActions | undefined;
   readonly #stores: Stores;
   #lockKeeper: LockKeeper | undefined;
-  #flowCutter: FlowCutter | undefined;
   /** Features switched off at start because this host cannot run them: name -> why. */
   readonly #featuresOff: Record<string, string> = {};
   #rulesInstalled = false;
@@ -95,13 +89,13 @@ export class Daemon {
       histograms: this.histograms,
       peersKnown: () => this.state.peers.stats().entries,
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
-      spoofs: () => ({ ...(this.#spoofer?.counts ?? {}) }),
-      probes: () => ({ ...(this.#probes?.counts ?? {}) }),
+      spoofs: () => ({ ...(this.#actions?.spoofer.counts ?? {}) }),
+      probes: () => ({ ...(this.#actions?.probes.counts ?? {}) }),
       probeAnswers: () => this.#sink.probeAnswers,
       eventsSuppressed: () => this.#sink.suppressed,
       kernelQueues: () => this.#kernelQueues(),
       queueOverflow: () => this.#overflow.total,
-      flowCuts: () => ({ ...(this.#flowCutter?.counts ?? {}) }),
+      flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
       featuresOff: () => Object.keys(this.#featuresOff),
     };
   }
@@ -172,17 +166,11 @@ export class Daemon {
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
-      this.#spoofer = new Spoofer({
-        lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
-        onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
-      });
-      if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message));
-      this.#probes = await ProbeSocket.open({ port: config.probePort, lanNetworks: lan, ratePerSecond: config.spoofRate }).catch((error: Error) => {
-        throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
-      });
+      const actions = this.#actions = await openActions(config, lan, log);
 
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
-      pool.on('batch', (events, spoofs) => this.#onBatch(events, spoofs));
+      const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
+      pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
       await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
@@ -195,9 +183,7 @@ export class Daemon {
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
       if (config.lockSeconds > 0) {
-        const probes = this.#probes;
-        const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#sink.report(event));
-        this.#lockKeeper = keeper;
+        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => actions.probes.send(ip, port, ping), (event) => this.#sink.report(event));
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
@@ -237,25 +223,6 @@ export class Daemon {
     this.#timers.push(timer);
   }
 
-  /** The events and spoof requests of one worker batch. */
-  #onBatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
-    const storeLines: string[] = [];
-    for (const event of events) {
-      this.#sink.report(event);
-      if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
-        const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
-        storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
-        this.#flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
-      }
-    }
-    if (storeLines.length > 0) this.#stores.appendPeers(storeLines);
-    for (const request of spoofs) {
-      if (this.#spoofer?.send(request) === 'sent') {
-        this.#log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
-      }
-    }
-  }
-
   async #undoStart(): Promise<void> {
     if (this.#rulesInstalled && this.#rules) {
       try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
@@ -267,8 +234,7 @@ export class Daemon {
   async #closeAll(): Promise<void> {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     await this.#pool?.close();
-    this.#spoofer?.close();
-    this.#probes?.close();
+    this.#actions?.close();
     this.#sink.clearClientDirectory();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.#http?.closeAllConnections();
@@ -301,7 +267,7 @@ export class Daemon {
     this.#sink.endSpans();
     log.info({
       event: 'workers_stopped', ...this.counters.verdictTotals(),
-      spoofs: this.#spoofer?.counts,
+      spoofs: this.#actions?.spoofer.counts,
     }, 'workers stopped');
     await this.#closeAll();
   }

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * What the main thread does with one worker batch: each event goes to the event sink; a learned or
+ * confirmed peer is appended to the peer store and its bypassed UDP flows are cut (flow bypass
+ * only); each spoof request becomes a spoofed pong (the spoofer's limits apply), logged at debug.
+ */
+import { ipToString } from '../core/packet.ts';
+import type { SpoofRequest } from '../state/apply.ts';
+import { peerLine } from '../state/peer-store.ts';
+import type { Stores } from '../state/stores.ts';
+import type { EventSink } from '../telemetry/event-sink.ts';
+import { EVENT_MESSAGES, type FtEvent } from '../telemetry/events.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { FlowCutter } from './flow-cutter.ts';
+import type { Spoofer } from './spoofer.ts';
+
+/** Where a batch's parts go; the daemon's objects, or fakes in tests. */
+export interface DispatchTargets {
+  /** Takes every event. */
+  sink: Pick<EventSink, 'report'>;
+  /** Gets the batch's peer store lines, in one append. */
+  stores: Pick<Stores, 'appendPeers'>;
+  spoofer: Pick<Spoofer, 'send'>;
+  /** Present with flow bypass only. */
+  flowCutter?: Pick<FlowCutter, 'cut'> | undefined;
+  log: Logger;
+}
+
+export class BatchDispatcher {
+  readonly #targets: DispatchTargets;
+
+  constructor(targets: DispatchTargets) {
+    this.#targets = targets;
+  }
+
+  /** Handles the events and spoof requests of one worker batch. */
+  dispatch(events: FtEvent[], spoofs: SpoofRequest[]): void {
+    const targets = this.#targets;
+    const storeLines: string[] = [];
+    for (const event of events) {
+      targets.sink.report(event);
+      if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
+        const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
+        storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
+        targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
+      }
+    }
+    if (storeLines.length > 0) targets.stores.appendPeers(storeLines);
+    for (const request of spoofs) {
+      if (targets.spoofer.send(request) === 'sent') {
+        targets.log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
+      }
+    }
+  }
+}

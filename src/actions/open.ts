@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * Opens what the main thread acts through: the raw socket of spoofed pongs, the probe socket
+ * (FTWALL_PROBE_PORT; a port it cannot bind is a ConfigError) and, with flow bypass, the flow
+ * cutter. Both sockets send to `lan` hosts only, at most FTWALL_SPOOF_RATE per second each.
+ */
+import { ConfigError } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import type { CidrList } from '../core/cidr.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { FlowCutter } from './flow-cutter.ts';
+import { ProbeSocket } from './prober.ts';
+import { Spoofer, openRawSender } from './spoofer.ts';
+
+/** The open actions; close() closes both sockets. */
+export interface OpenActions {
+  spoofer: Spoofer;
+  probes: ProbeSocket;
+  /** Present with flow bypass only. */
+  flowCutter: FlowCutter | undefined;
+  close(): void;
+}
+
+/** Opens the spoofer, the flow cutter and the probe socket; a failure leaves nothing open. */
+export async function openActions(config: Config, lan: CidrList, log: Logger): Promise<OpenActions> {
+  const spoofer = new Spoofer({
+    lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
+    onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
+  });
+  const flowCutter = config.flowBypass ? new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message)) : undefined;
+  const probes = await ProbeSocket.open({ port: config.probePort, lanNetworks: lan, ratePerSecond: config.spoofRate }).catch((error: Error) => {
+    spoofer.close();
+    throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);
+  });
+  return { spoofer, probes, flowCutter, close: () => { spoofer.close(); probes.close(); } };
+}
