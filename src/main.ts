@@ -9,12 +9,10 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
-import { FlowCutter } from './actions/flow-cutter.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
 import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { CidrList, parseCidr } from './core/cidr.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
@@ -23,8 +21,9 @@ import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
+import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
-import { ipv4Addresses, missingInterfaces } from './system/interfaces.ts';
+import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
@@ -43,18 +42,10 @@ export class StartupError extends Error {
 
 export { rulePlanFor } from './rules/config-plan.ts';
 export { workerInits } from './pool/setup.ts';
-
-/**
- * The LAN hosts' networks (FTWALL_LAN_NETWORKS, else the LAN interfaces' own IPv4 networks): only
- * their packets change state, and spoofed replies and probes go only there.
- */
-export function lanNetworks(config: Config): CidrList {
-  if (config.lanNetworks.size > 0) return config.lanNetworks;
-  return new CidrList(config.lanInterfaces.flatMap((name) => ipv4Addresses(name).map((a) => parseCidr(`${a.address}/${a.prefixLength}`))));
-}
+export { lanNetworks } from './system/interfaces.ts';
 
 export class Daemon {
-  /** As configured, less what this host cannot do (see #switchOffWhatCannotWork). */
+  /** As configured, less what this host cannot do (system/features.ts). */
   #config: Config;
   readonly #log: Logger;
   #lock: net.Server | undefined;
@@ -65,7 +56,7 @@ export class Daemon {
   readonly #stores: Stores;
   #lockKeeper: LockKeeper | undefined;
   /** Features switched off at start because this host cannot run them: name -> why. */
-  readonly #featuresOff: Record<string, string> = {};
+  #featuresOff: Record<string, string> = {};
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -141,7 +132,7 @@ export class Daemon {
 
   async #start(): Promise<void> {
     const log = this.#log;
-    await this.#switchOffWhatCannotWork();
+    ({ config: this.#config, featuresOff: this.#featuresOff } = await switchOffWhatCannotWork(this.#config, log));
     const config = this.#config;
     for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
     log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
@@ -198,21 +189,6 @@ export class Daemon {
       }
       throw error;
     }
-  }
-
-  /**
-   * Flow bypass is safe only while ftwall can cut a bypassed flow whose peer it learns later
-   * (conntrack over netlink). A host without that runs with bypass off (every packet decided):
-   * slower, never less safe. Said in a warning and the `ftwall.feature.off` metric.
-   */
-  async #switchOffWhatCannotWork(): Promise<void> {
-    if (!this.#config.flowBypass) return;
-    const reason = await FlowCutter.check();
-    if (reason === null) return;
-    this.#featuresOff.flow_bypass = reason;
-    this.#config = Object.freeze({ ...this.#config, flowBypass: false });
-    this.#log.warn({ event: 'feature_off', feature: 'flow_bypass', error: reason },
-      `flow bypass switched off: conntrack entries cannot be deleted on this host (${reason}); every packet of every LAN flow is decided instead`);
   }
 
   readonly #overflow = new OverflowCounter();

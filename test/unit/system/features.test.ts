@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../../src/config/load.ts';
+import { switchOffWhatCannotWork } from '../../../src/system/features.ts';
+import { memoryLogger } from '../../helpers/memory-log.ts';
+
+const config = loadConfig({ FTWALL_LAN_INTERFACE: 'eth1' });
+
+test('flow bypass stays on where conntrack entries can be deleted', async () => {
+  const { log, lines } = memoryLogger();
+  const fitted = await switchOffWhatCannotWork(config, log, async () => null);
+  assert.equal(fitted.config, config);
+  assert.deepEqual(fitted.featuresOff, {});
+  assert.deepEqual(lines, []);
+});
+
+test('flow bypass is switched off, with a warning, where they cannot', async () => {
+  const { log, lines } = memoryLogger();
+  const fitted = await switchOffWhatCannotWork(config, log, async () => 'Operation not permitted');
+  assert.equal(fitted.config.flowBypass, false);
+  assert.ok(Object.isFrozen(fitted.config));
+  assert.equal(config.flowBypass, true, 'the configuration read is left as it was');
+  assert.deepEqual(fitted.featuresOff, { flow_bypass: 'Operation not permitted' });
+  assert.deepEqual(lines.map((line) => [line.level, line.event, line.feature, line.error]), [[40, 'feature_off', 'flow_bypass', 'Operation not permitted']]);
+});
+
+test('nothing is checked when flow bypass is off already', async () => {
+  const { log } = memoryLogger();
+  const off = loadConfig({ FTWALL_LAN_INTERFACE: 'eth1', FTWALL_FLOW_BYPASS: 'false' });
+  const fitted = await switchOffWhatCannotWork(off, log, async () => assert.fail('checked'));
+  assert.deepEqual(fitted, { config: off, featuresOff: {} });
+});
