@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * The daemon: wires config, rules, worker pool, state, actions and telemetry together.
- * Start: instance lock -> HTTP -> backend -> peer store loaded -> raw and probe sockets -> workers
+ * The daemon's lifecycle: wires config, rules, worker pool, state, actions and telemetry together.
+ * Start: instance lock -> HTTP -> backend -> stores loaded -> raw and probe sockets -> workers
  * bind their queues -> leftovers removed and rules installed -> ready.
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
+ * What runs in between lives beside its subject: the event fan-out in telemetry/event-sink.ts,
+ * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
+ * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
  */
-import { SpanStatusCode } from '@opentelemetry/api';
 import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
 import { openActions, type OpenActions } from './actions/open.ts';
-import { ConfigError, describeConfig, unknownVariables } from './config/load.ts';
+import { ConfigError, logConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
+import { drainQueues, kernelQueues } from './queue/kernel.ts';
+import { OverflowCounter } from './queue/overflow.ts';
+import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
@@ -27,41 +32,39 @@ import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
-import { drainQueues, kernelQueues } from './queue/kernel.ts';
-import { OverflowCounter } from './queue/overflow.ts';
-import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
+import { inStepSpan } from './telemetry/step.ts';
 
+export { rulePlanFor } from './rules/config-plan.ts';
+export { workerInits } from './pool/setup.ts';
+export { lanNetworks } from './system/interfaces.ts';
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
   readonly exitCode = 2;
 }
 
-export { rulePlanFor } from './rules/config-plan.ts';
-export { workerInits } from './pool/setup.ts';
-export { lanNetworks } from './system/interfaces.ts';
-
 export class Daemon {
   /** As configured, less what this host cannot do (system/features.ts). */
   #config: Config;
   readonly #log: Logger;
+  readonly #telemetry: Telemetry;
+  readonly #stores: Stores;
+  readonly #sink: EventSink;
+  readonly #overflow = new OverflowCounter();
+  /** Features switched off at start because this host cannot run them: name -> why. */
+  #featuresOff: Record<string, string> = {};
   #lock: net.Server | undefined;
   #http: http.Server | undefined;
   #pool: WorkerPool | undefined;
   #rules: IptablesRules | undefined;
   #actions: OpenActions | undefined;
-  readonly #stores: Stores;
   #lockKeeper: LockKeeper | undefined;
-  /** Features switched off at start because this host cannot run them: name -> why. */
-  #featuresOff: Record<string, string> = {};
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
-  readonly #telemetry: Telemetry;
-  readonly #sink: EventSink;
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
@@ -100,18 +103,8 @@ export class Daemon {
   }
 
   /** Runs one startup or shutdown step as a child span of the active one. */
-  async #step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
-    return this.#telemetry.tracer.startActiveSpan(name, async (span) => {
-      try {
-        return await run();
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+  #step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
+    return inStepSpan(this.#telemetry.tracer, name, run);
   }
 
   notReadyReason(): string | null {
@@ -134,12 +127,7 @@ export class Daemon {
     const log = this.#log;
     ({ config: this.#config, featuresOff: this.#featuresOff } = await switchOffWhatCannotWork(this.#config, log));
     const config = this.#config;
-    for (const name of unknownVariables()) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
-    log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
-    if (config.fail === 'closed') {
-      log.warn({ event: 'fail_closed' }, 'FTWALL_FAIL=closed: while ftwall is stopped, crashed or overloaded, queued LAN traffic is DROPPED, not passed');
-    }
-    if (config.mode === 'monitor') log.warn({ event: 'monitor_mode' }, 'FTWALL_MODE=monitor: deciding and logging only, every packet is accepted');
+    logConfig(config, log);
     try {
       const missing = missingInterfaces(config.lanInterfaces);
       if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
@@ -191,8 +179,6 @@ export class Daemon {
     }
   }
 
-  readonly #overflow = new OverflowCounter();
-
   #every(ms: number, run: () => void): void {
     const timer = setInterval(run, ms);
     timer.unref();
@@ -241,10 +227,7 @@ export class Daemon {
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
     this.#stores.saveClients(true);
     this.#sink.endSpans();
-    log.info({
-      event: 'workers_stopped', ...this.counters.verdictTotals(),
-      spoofs: this.#actions?.spoofer.counts,
-    }, 'workers stopped');
+    log.info({ event: 'workers_stopped', ...this.counters.verdictTotals(), spoofs: this.#actions?.spoofer.counts }, 'workers stopped');
     await this.#closeAll();
   }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Reads the environment through convict into a frozen Config, or fails with one clear line. */
+/** Reads the environment through convict into a frozen Config, or fails with one clear line; logConfig() reports it at start. */
 import convict from 'convict';
+import type { Logger } from '../telemetry/logger.ts';
 import { SETTINGS, type Config, type SettingKey } from './schema.ts';
 
 /** A configuration problem: `message` is one line naming the variable. Exit code 2. */
@@ -53,4 +54,14 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const summary: Record<string, unknown> = {};
   for (const key of KEYS) summary[SETTINGS[key].env] = config[key];
   return summary;
+}
+
+/** The startup lines about the configuration: unknown FTWALL_* variables, the settings, and fail-closed or monitor mode. */
+export function logConfig(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of unknownVariables(env)) log.warn({ event: 'config_unknown_variable', variable: name }, `unknown variable ${name} (typo?) is ignored`);
+  log.info({ event: 'config', config: describeConfig(config) }, 'configuration');
+  if (config.fail === 'closed') {
+    log.warn({ event: 'fail_closed' }, 'FTWALL_FAIL=closed: while ftwall is stopped, crashed or overloaded, queued LAN traffic is DROPPED, not passed');
+  }
+  if (config.mode === 'monitor') log.warn({ event: 'monitor_mode' }, 'FTWALL_MODE=monitor: deciding and logging only, every packet is accepted');
 }

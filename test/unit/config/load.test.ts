@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, describeConfig, loadConfig, unknownVariables } from '../../../src/config/load.ts';
+import { ConfigError, describeConfig, loadConfig, logConfig, unknownVariables } from '../../../src/config/load.ts';
 import { SETTINGS } from '../../../src/config/schema.ts';
+import { memoryLogger } from '../../helpers/memory-log.ts';
 
 const base = { FTWALL_LAN_INTERFACE: 'eth1' };
 
@@ -59,4 +60,15 @@ test('unknown FTWALL_* variables are reported as likely typos', () => {
 test('the config summary is keyed by variable name and covers every setting', () => {
   const summary = describeConfig(loadConfig(base));
   assert.deepEqual(Object.keys(summary).sort(), Object.values(SETTINGS).map((s) => s.env).sort());
+});
+
+test('at start the log names unknown variables, gives the settings and warns of fail-closed and monitor mode', () => {
+  const env = { ...base, FTWALL_LOCK_SECOND: '5', FTWALL_FAIL: 'closed', FTWALL_MODE: 'monitor' };
+  const { log, lines } = memoryLogger();
+  logConfig(loadConfig(env), log, env);
+  assert.deepEqual(lines.map((line) => [line.level, line.event]), [[40, 'config_unknown_variable'], [30, 'config'], [40, 'fail_closed'], [40, 'monitor_mode']]);
+  assert.equal(lines[0]!.variable, 'FTWALL_LOCK_SECOND');
+  const quiet = memoryLogger();
+  logConfig(loadConfig(base), quiet.log, base);
+  assert.deepEqual(quiet.lines.map((line) => line.event), ['config']);
 });
