@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * The main thread's sweep over LAN hosts under a lock (FTWALL.md decisions 3 and 4), hardened
+ * The main thread's sweep over LAN hosts under a lock (docs/FTWALL.md decisions 3 and 4), hardened
  * against forged sources (README "Security"):
  * - Half a lock period after a lock started or was last confirmed, the host gets a copy of its own
  *   0x27 ping (the probe). Its answer (from the same IP and MAC) confirms and refreshes the lock.

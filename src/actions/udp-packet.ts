@@ -48,7 +48,7 @@ export function buildUdpPacket(spec: UdpPacketSpec): Uint8Array {
   return bytes;
 }
 
-/** A 0x28 supernode pong (FASTTRACK.md): type, encryption type, 0, counter, outdegree, load, unknown, name NUL. */
+/** A 0x28 supernode pong (docs/FASTTRACK.md): type, encryption type, 0, counter, outdegree, load, unknown, name NUL. */
 export function buildPong(encryptionType: number, networkName: string, counter = 1, outdegree = 40, loadPercent = 25): Uint8Array {
   const name = new TextEncoder().encode(networkName);
   const bytes = new Uint8Array(12 + name.length);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * FTWALL.md's decisions 1-5 as a pure function of (packet, time, state view). Pure: no sockets,
+ * docs/FTWALL.md's decisions 1-5 as a pure function of (packet, time, state view). Pure: no sockets,
  * no timers, no writes; the caller applies the Decision's changes and actions.
  *
  * Hardened against hostile LAN hosts (README "Security"):

@@ -86,7 +86,7 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.
   if (options.bypassMark) rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
-  // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
+  // docs/FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
   rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', ...queue]);
   rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '--syn', ...queue]);
   // Answers to ftwall's own probes come to the router itself.

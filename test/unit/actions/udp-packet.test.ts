@@ -28,5 +28,5 @@ test('the spoofed pong is itself a valid 0x28 pong echoing the encryption type a
   assert.equal(classifyFastTrackUdp(pong, 0, pong.length, new NetworkNames(DEFAULT_NETWORK_NAMES)), FastTrackUdp.PONG);
   assert.equal(new DataView(pong.buffer).getUint32(1), 0xa9);
   assert.equal(pong.length, 12 + 'Grokster'.length);
-  assert.equal(buildPong(0x29, 'KaZaA').length, 17, 'FASTTRACK.md: 17 bytes with KaZaA');
+  assert.equal(buildPong(0x29, 'KaZaA').length, 17, 'docs/FASTTRACK.md: 17 bytes with KaZaA');
 });

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The pure decision core with a plain-object state: FTWALL.md's decisions 1-5.
+// The pure decision core with a plain-object state: docs/FTWALL.md's decisions 1-5.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CidrList } from '../../../src/core/cidr.ts';
