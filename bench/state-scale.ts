@@ -10,7 +10,7 @@ import { PacketView, parsePacket } from '../src/core/packet.ts';
 import { Decision } from '../src/core/types.ts';
 import { Client, Peer, SharedState } from '../src/state/shared-state.ts';
 import { SharedStateView } from '../src/state/view.ts';
-import { buildIpv4 } from '../test/helpers/packets.ts';
+import { buildIpv4 } from '../lab/packets.ts';
 
 const peers = Number(process.argv[2] ?? 1000);
 const clients = Number(process.argv[3] ?? 65536);

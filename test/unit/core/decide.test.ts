@@ -7,7 +7,7 @@ import { FastTrackDecider, type CorePolicy } from '../../../src/core/decide.ts';
 import { DEFAULT_NETWORK_NAMES, NetworkNames } from '../../../src/core/fasttrack.ts';
 import { PacketView, Protocol, TcpFlag, ipFromString, parsePacket } from '../../../src/core/packet.ts';
 import { ClientStatus, Decision, PacketHook, PeerStatus, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 const PING = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
 const CLIENT = '10.77.1.10';

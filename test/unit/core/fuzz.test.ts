@@ -11,7 +11,7 @@ import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp
 import { findHttpMarker, findSupernodeAddress } from '../../../src/core/http-markers.ts';
 import { PacketView, parsePacket } from '../../../src/core/packet.ts';
 import { Decision, PeerStatus, Reason, type StateView } from '../../../src/core/types.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 const names = new NetworkNames(DEFAULT_NETWORK_NAMES);
 const state: StateView = {

@@ -7,7 +7,7 @@ import { Learned, StateWriter, type SpoofRequest } from '../../../src/state/appl
 import { Client, ClientFlag, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
 import { SharedStateView } from '../../../src/state/view.ts';
 import type { FtEvent } from '../../../src/telemetry/events.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 test('a ping decision identifies once, learns once, keeps the ping for probes, and asks for one pong', () => {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
