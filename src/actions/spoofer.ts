@@ -10,7 +10,7 @@ import type { CidrList } from '../core/cidr.ts';
 import { ipToString } from '../core/packet.ts';
 import type { ProtocolModule } from '../core/protocol.ts';
 import type { SpoofRequest } from '../state/apply.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 import { buildUdpPacket } from './udp-packet.ts';
 
 const SOL_SOCKET = 1;
