@@ -19,6 +19,8 @@ import { ConfigError, describeConfig, unknownVariables } from './config/load.ts'
 import type { Config } from './config/schema.ts';
 import { CidrList, parseCidr } from './core/cidr.ts';
 import { ipToString } from './core/packet.ts';
+import type { ProtocolModule } from './core/protocol.ts';
+import { createProtocols } from './core/protocols/index.ts';
 import type { WorkerInit } from './pool/messages.ts';
 import { QueueOpenError, WorkerPool } from './pool/pool.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
@@ -55,6 +57,9 @@ const CLIENT_STORE_SAVE_MS = 5000;
 /** Events that change nothing the client store keeps. */
 const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent']);
 
+/** The protocol modules, in order (their index is the protocol id in the shared state). */
+const PROTOCOL_NAMES = ['fasttrack'];
+
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
   readonly exitCode = 2;
@@ -62,8 +67,14 @@ export class StartupError extends Error {
 
 const workerUrl = new URL(`./pool/worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
+/** The protocol modules ftwall runs (FastTrack). */
+export function protocolsFor(config: Config): ProtocolModule[] {
+  return createProtocols(PROTOCOL_NAMES, { networkNames: config.networkNames });
+}
+
 export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   return planRules({
+    tcpMarkers: protocolsFor(config).flatMap((module) => module.tcpMarkers),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,
@@ -83,6 +94,7 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     bypassMark: config.flowBypass ? config.bypassMark : 0,
     failClosed: config.fail === 'closed',
     policy: {
+      protocols: [...PROTOCOL_NAMES],
       networkNames: config.networkNames,
       blockUdp: config.blockUdp,
       lockSeconds: config.lockSeconds,
@@ -231,8 +243,9 @@ export class Daemon {
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
+      const protocols = protocolsFor(config);
       this.#spoofer = new Spoofer({
-        lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
+        protocols, lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
         onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
       });
       if (config.flowBypass) this.#flowCutter = new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message));
@@ -257,7 +270,7 @@ export class Daemon {
       this.#every(RULES_CHECK_INTERVAL_MS, () => this.#checkRules());
       if (config.lockSeconds > 0) {
         const probes = this.#probes;
-        const keeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
+        const keeper = new LockKeeper(this.state, config.lockSeconds, protocols, (ip, port, ping) => probes.send(ip, port, ping), (event) => this.#report(event));
         this.#lockKeeper = keeper;
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
@@ -405,7 +418,7 @@ export class Daemon {
       if (span) context.with(trace.setSpan(context.active(), span), log);
       else log();
     }
-    if (!this.#clientDir || !event.src_ip) return;
+    if (!this.#clientDir) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
     else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
   }
