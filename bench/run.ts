@@ -9,10 +9,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { FtwallProcess } from '../test/helpers/ftwall-process.ts';
-import { JsonLines } from '../test/helpers/json-lines.ts';
-import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../test/helpers/netns.ts';
-import { httpGet, packetsQueued } from '../test/helpers/traffic.ts';
+import { FtwallProcess } from '../lab/ftwall-process.ts';
+import { JsonLines } from '../lab/json-lines.ts';
+import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../lab/netns.ts';
+import { httpGet, packetsQueued } from '../lab/traffic.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = process.argv.includes('--quick');

@@ -4,13 +4,14 @@
  * process per size, so RSS is its own): `node bench/state-scale.ts PEERS CLIENTS` prints JSON.
  */
 import { CidrList } from '../src/core/cidr.ts';
-import { FastTrackDecider } from '../src/core/decide.ts';
-import { DEFAULT_NETWORK_NAMES, NetworkNames } from '../src/core/fasttrack.ts';
+import { CoreDecider } from '../src/core/decide.ts';
 import { PacketView, parsePacket } from '../src/core/packet.ts';
-import { Decision } from '../src/core/types.ts';
+import { createProtocols } from '../src/core/protocols/index.ts';
+import { DEFAULT_NETWORK_NAMES } from '../src/core/protocols/fasttrack/udp.ts';
+import { Decision, Verdict } from '../src/core/types.ts';
 import { Client, Peer, SharedState } from '../src/state/shared-state.ts';
 import { SharedStateView } from '../src/state/view.ts';
-import { buildIpv4 } from '../test/helpers/packets.ts';
+import { buildIpv4 } from '../lab/packets.ts';
 
 const peers = Number(process.argv[2] ?? 1000);
 const clients = Number(process.argv[3] ?? 65536);
@@ -20,8 +21,8 @@ const now = state.ticks();
 // Fill to the configured sizes: peers across 10.0.0.0/8 (any ip:port), clients in 172.16.0.0/12.
 for (let i = 0; i < peers; i++) state.peers.set(state.peers.upsert((0x0a000000 + i * 7) >>> 0, 1214 + (i % 5)), Peer.lastSeen, now);
 for (let i = 0; i < clients; i++) state.clients.set(state.clients.upsert((0xac100000 + i) >>> 0, 0), Client.lastSeen, now);
-const decider = new FastTrackDecider({
-  names: new NetworkNames(DEFAULT_NETWORK_NAMES), blockUdp: true, lockEnabled: true, probePort: 41214,
+const decider = new CoreDecider({
+  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214,
   exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('172.16.0.0/12'), neverPeer: CidrList.parse(''),
 }, new SharedStateView(state));
 // A mix: UDP to known and unknown peers, SYNs, FastTrack-looking and ordinary payloads.
@@ -43,7 +44,7 @@ for (let round = 0; round < ROUNDS; round++) {
     parsePacket(view, bytes, 0, bytes.length);
     decision.reset();
     decider.decide(view, now, decision);
-    dropped += decision.verdict;
+    if (decision.verdict === Verdict.DROP) dropped++;
   }
 }
 const ns = Number(process.hrtime.bigint() - started) / (ROUNDS * packets.length);

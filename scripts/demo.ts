@@ -4,10 +4,10 @@
  * real ftwall, and an "internet" of 200 FastTrack supernodes and a web server, all in throwaway
  * network namespaces; runs the story; prints a short report; removes everything. Needs root.
  */
-import { FtwallProcess } from '../test/helpers/ftwall-process.ts';
-import { Emulator, Supernodes } from '../test/helpers/fasttrack/scenario.ts';
-import { TestBed, WEB_NET, privilegedSkipReason } from '../test/helpers/netns.ts';
-import { AgentServer, runAgent, runAgentAsync } from '../test/helpers/traffic.ts';
+import { FtwallProcess } from '../lab/ftwall-process.ts';
+import { Emulator, Supernodes } from '../lab/fasttrack/scenario.ts';
+import { TestBed, WEB_NET, privilegedSkipReason } from '../lab/netns.ts';
+import { AgentServer, runAgent, runAgentAsync } from '../lab/traffic.ts';
 
 const LOCK_SECONDS = 4;
 const WEB = `${WEB_NET}.80:80`;

@@ -14,6 +14,7 @@ import { BatchDispatcher } from './actions/dispatch.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
 import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, logConfig } from './config/load.ts';
+import { protocolsFor } from './config/protocols.ts';
 import type { Config } from './config/schema.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
@@ -37,6 +38,7 @@ import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
 
+export { protocolsFor } from './config/protocols.ts';
 export { rulePlanFor } from './rules/config-plan.ts';
 export { workerInits } from './pool/setup.ts';
 export { lanNetworks } from './system/interfaces.ts';
@@ -145,7 +147,8 @@ export class Daemon {
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
-      const actions = this.#actions = await openActions(config, lan, log);
+      const protocols = protocolsFor(config);
+      const actions = this.#actions = await openActions(config, lan, protocols, log);
 
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
@@ -162,7 +165,7 @@ export class Daemon {
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
       if (config.lockSeconds > 0) {
-        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, (ip, port, ping) => actions.probes.send(ip, port, ping), (event) => this.#sink.report(event));
+        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, (ip, port, ping) => actions.probes.send(ip, port, ping), (event) => this.#sink.report(event));
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());

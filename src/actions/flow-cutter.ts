@@ -8,7 +8,7 @@
  * and counted), MAX_RUNNING at once on the libuv pool, MAX_WAITING queued behind them.
  */
 import { deleteConntrack, type ConntrackDeletion, type ConntrackFilter } from 'nfqueue-bindings';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 
 const MAX_RUNNING = 4;
 const MAX_WAITING = 256;

@@ -7,6 +7,7 @@
 import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { CidrList } from '../core/cidr.ts';
+import type { ProtocolModule } from '../core/protocol.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { FlowCutter } from './flow-cutter.ts';
 import { ProbeSocket } from './prober.ts';
@@ -21,10 +22,10 @@ export interface OpenActions {
   close(): void;
 }
 
-/** Opens the spoofer, the flow cutter and the probe socket; a failure leaves nothing open. */
-export async function openActions(config: Config, lan: CidrList, log: Logger): Promise<OpenActions> {
+/** Opens the spoofer (replies built by `protocols`), the flow cutter and the probe socket; a failure leaves nothing open. */
+export async function openActions(config: Config, lan: CidrList, protocols: readonly ProtocolModule[], log: Logger): Promise<OpenActions> {
   const spoofer = new Spoofer({
-    lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
+    protocols, lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
     onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
   });
   const flowCutter = config.flowBypass ? new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message)) : undefined;

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import type { CidrList } from '../core/cidr.ts';
 import { ipToString } from '../core/packet.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 
 export type ProbeOutcome = 'sent' | 'not_lan' | 'rate_limited';
 

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * Sends spoofed 0x28 pongs to LAN clients as if from the peer they pinged, through a raw
- * IPPROTO_RAW socket (IP_HDRINCL implied; send-only). Only to LAN hosts, at most one per
- * (client, peer) per second, and at most FTWALL_SPOOF_RATE per second in all.
+ * Sends spoofed replies (a FastTrack 0x28 pong to a 0x27 ping: the bytes are the protocol
+ * module's) to LAN clients as if from the peer they asked, through a raw IPPROTO_RAW socket
+ * (IP_HDRINCL implied; send-only). Only to LAN hosts, at most one per (client, peer) per second,
+ * and at most FTWALL_SPOOF_RATE per second in all.
  */
 import { randomInt } from 'node:crypto';
 import type { CidrList } from '../core/cidr.ts';
 import { ipToString } from '../core/packet.ts';
+import type { ProtocolModule } from '../core/protocol.ts';
 import type { SpoofRequest } from '../state/apply.ts';
-import { TokenBucket } from './token-bucket.ts';
-import { buildPong, buildUdpPacket } from './udp-packet.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
+import { buildUdpPacket } from './udp-packet.ts';
 
 const SOL_SOCKET = 1;
 const SO_MARK = 36;
@@ -29,6 +31,8 @@ export interface RawSender {
 export type SpoofOutcome = 'sent' | 'not_lan' | 'rate_limited' | 'repeat';
 
 export interface SpooferOptions {
+  /** The configured protocol modules: a request's `protocol` indexes them. */
+  protocols: readonly ProtocolModule[];
   lanNetworks: CidrList;
   ratePerSecond: number;
   mark: number;
@@ -55,13 +59,16 @@ export class Spoofer {
     options.socket.setOption(SOL_SOCKET, SO_MARK, options.mark >>> 0);
   }
 
-  send(request: SpoofRequest, nowMs = Date.now()): SpoofOutcome {
+  /** Sends the reply to one request; 'no_reply' when its protocol has none for it (not counted). */
+  send(request: SpoofRequest, nowMs = Date.now()): SpoofOutcome | 'no_reply' {
+    const payload = this.#options.protocols[request.protocol]?.buildReply(request.request);
+    if (!payload) return 'no_reply';
     const outcome = this.#admit(request, nowMs);
     this.counts[outcome]++;
     if (outcome !== 'sent') return outcome;
     const packet = buildUdpPacket({
       srcIp: request.peerIp, dstIp: request.clientIp, srcPort: request.peerPort, dstPort: request.clientPort,
-      payload: buildPong(request.encryptionType, request.networkName), id: randomInt(0, 0x10000),
+      payload, id: randomInt(0, 0x10000),
     });
     const buffer = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     this.#options.socket.send(buffer, 0, buffer.length, ipToString(request.clientIp), (error) => {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Crafting IPv4/UDP packets and FastTrack payloads, with correct checksums. Pure. */
+/** Crafting IPv4/UDP packets with correct checksums (payloads are the protocol modules'). Pure. */
 
 /** Internet checksum (RFC 1071) over bytes[start, end), starting from `initial`. */
 export function checksum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
@@ -45,22 +45,5 @@ export function buildUdpPacket(spec: UdpPacketSpec): Uint8Array {
   while (pseudo > 0xffff) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
   const sum = checksum(bytes, 20, length, pseudo);
   view.setUint16(26, sum === 0 ? 0xffff : sum);
-  return bytes;
-}
-
-/** A 0x28 supernode pong (FASTTRACK.md): type, encryption type, 0, counter, outdegree, load, unknown, name NUL. */
-export function buildPong(encryptionType: number, networkName: string, counter = 1, outdegree = 40, loadPercent = 25): Uint8Array {
-  const name = new TextEncoder().encode(networkName);
-  const bytes = new Uint8Array(12 + name.length);
-  const view = new DataView(bytes.buffer);
-  bytes[0] = 0x28;
-  view.setUint32(1, encryptionType >>> 0);
-  bytes[5] = 0x00;
-  bytes[6] = counter & 0xff;
-  view.setUint16(7, outdegree);
-  bytes[9] = loadPercent;
-  bytes[10] = 0x00;
-  bytes.set(name, 11);
-  bytes[11 + name.length] = 0;
   return bytes;
 }

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { CidrList } from '../core/cidr.ts';
-import { DEFAULT_NETWORK_NAMES } from '../core/fasttrack.ts';
+import { DEFAULT_NETWORK_NAMES } from '../core/protocols/fasttrack/udp.ts';
 import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit, parseNameList, parsePath } from './formats.ts';
 
 export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;

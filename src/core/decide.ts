@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * FTWALL.md's decisions 1-5 as a pure function of (packet, time, state view). Pure: no sockets,
- * no timers, no writes; the caller applies the Decision's changes and actions.
+ * docs/FTWALL.md's decisions 1-5 as a pure function of (packet, time, state view), for every
+ * configured protocol module (core/protocol.ts): the modules say what a payload is, this file
+ * decides what follows. Pure: no sockets, no timers, no writes; the caller applies the Decision.
  *
  * Hardened against hostile LAN hosts (README "Security"):
  * - Only sources on the LAN networks change state (identify, learn, lock, spoof); FastTrack
@@ -12,18 +13,18 @@
  * - Hosts are keyed by IP and MAC (hostKeyOf): forging an IP alone locks nobody else.
  */
 import type { CidrList } from './cidr.ts';
-import { FastTrackUdp, classifyFastTrackUdp, isWeak, type NetworkNames } from './fasttrack.ts';
-import { HttpMarker, findHttpMarker, findSupernodeAddress } from './http-markers.ts';
+import { UdpSign, type ProtocolModule } from './protocol.ts';
 import { Protocol, TcpFlag, hostKeyOf, type PacketView } from './packet.ts';
 import { ClientStatus, PacketHook, PeerStatus, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
 
 export interface CorePolicy {
-  names: NetworkNames;
-  /** Drop FastTrack UDP (true) or let it through after noting it (false: the original -n). */
+  /** The protocol modules to recognise, in order; a module's index is its protocol id. */
+  protocols: readonly ProtocolModule[];
+  /** Drop peer-to-peer UDP (true) or let it through after noting it (false: the original -n). */
   blockUdp: boolean;
   /** Time locks on (FTWALL_LOCK_SECONDS > 0). */
   lockEnabled: boolean;
-  /** Port the router's probes come from: FastTrack UDP to it on INPUT answers a probe. */
+  /** Port the router's probes come from: a module's probe answer to it on INPUT answers a probe. */
   probePort: number;
   /** LAN hosts never touched. */
   exempt: CidrList;
@@ -35,7 +36,7 @@ export interface CorePolicy {
   neverPeer: CidrList;
 }
 
-export class FastTrackDecider implements PacketDecider {
+export class CoreDecider implements PacketDecider {
   readonly #policy: CorePolicy;
   readonly #state: StateView;
   /** The packet being decided comes from the LAN networks (set at the top of decide()). */
@@ -66,7 +67,7 @@ export class FastTrackDecider implements PacketDecider {
     if (!onLan) this.#teachNothing(out);
     else if (out.learnPeer && this.#policy.neverPeer.contains(packet.dstIp)) {
       out.learnPeer = false;
-      out.spoofPong = false;
+      out.spoofReply = false;
     }
     if (out.extraPeerIp !== 0 && (!onLan || this.#policy.neverPeer.contains(out.extraPeerIp))) {
       out.extraPeerIp = 0;
@@ -88,15 +89,24 @@ export class FastTrackDecider implements PacketDecider {
     out.identifyClient = false;
     out.learnPeer = false;
     out.lockClient = false;
-    out.spoofPong = false;
+    out.spoofReply = false;
     out.probeAnswer = false;
   }
 
-  #classify(packet: PacketView): FastTrackUdp {
-    const kind = classifyFastTrackUdp(packet.bytes, packet.payloadOffset, packet.payloadLength, this.#policy.names);
-    // 0x29 and 0x2A have no network name: they count only from a client already identified.
-    if (isWeak(kind) && (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) === 0) return FastTrackUdp.NONE;
-    return kind;
+  /**
+   * The first module that recognises the UDP payload: its UdpSign bits, its id in out.protocol.
+   * A WEAK sign counts only from a client already identified; NONE when nothing counts.
+   */
+  #recogniseUdp(packet: PacketView, out: Decision): number {
+    const protocols = this.#policy.protocols;
+    for (let id = 0; id < protocols.length; id++) {
+      const sign = protocols[id]!.recogniseUdp(packet.bytes, packet.payloadOffset, packet.payloadLength);
+      if (sign === UdpSign.NONE) continue;
+      if ((sign & UdpSign.STRONG) === 0 && (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) === 0) continue;
+      out.protocol = id;
+      return sign;
+    }
+    return UdpSign.NONE;
   }
 
   /**
@@ -111,9 +121,9 @@ export class FastTrackDecider implements PacketDecider {
     return false;
   }
 
-  /** Decision 4's second half: the client's FastTrack answer to a probe arrives on INPUT. */
+  /** Decision 4's second half: the client's answer to a probe arrives on INPUT. */
   #decideProbeAnswer(packet: PacketView, out: Decision): void {
-    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || this.#classify(packet) === FastTrackUdp.NONE) {
+    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || !this.#isProbeAnswer(packet, out)) {
       out.reason = Reason.NOT_FASTTRACK;
       return;
     }
@@ -124,14 +134,26 @@ export class FastTrackDecider implements PacketDecider {
     out.lockClient = this.#policy.lockEnabled;
   }
 
+  #isProbeAnswer(packet: PacketView, out: Decision): boolean {
+    const protocols = this.#policy.protocols;
+    const identified = (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) !== 0;
+    for (let id = 0; id < protocols.length; id++) {
+      if (protocols[id]!.isProbeAnswer(packet.bytes, packet.payloadOffset, packet.payloadLength, identified)) {
+        out.protocol = id;
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Decisions 1 and 2 for UDP. */
   #decideUdp(packet: PacketView, out: Decision): void {
-    const kind = this.#classify(packet);
-    if (kind !== FastTrackUdp.NONE) {
+    const sign = this.#recogniseUdp(packet, out);
+    if (sign !== UdpSign.NONE) {
       out.reason = Reason.FASTTRACK_UDP;
       out.identifyClient = true;
       out.learnPeer = true;
-      out.spoofPong = kind === FastTrackUdp.PING;
+      out.spoofReply = (sign & UdpSign.REQUEST) !== 0;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
       return;
     }
@@ -158,21 +180,32 @@ export class FastTrackDecider implements PacketDecider {
     }
   }
 
+  /** The first module that recognises the TCP payload as its session start, or -1. */
+  #recogniseTcp(packet: PacketView): number {
+    const protocols = this.#policy.protocols;
+    for (let id = 0; id < protocols.length; id++) {
+      if (protocols[id]!.recogniseTcp(packet.bytes, packet.payloadOffset, packet.payloadLength)) return id;
+    }
+    return -1;
+  }
+
   /** Decision 5: the safety net, for TCP data that the string rules queued. */
   #decideTcpData(packet: PacketView, out: Decision): void {
-    if (!this.#policy.safetyNet || findHttpMarker(packet.bytes, packet.payloadOffset, packet.payloadLength) === HttpMarker.NONE) {
+    const id = this.#policy.safetyNet ? this.#recogniseTcp(packet) : -1;
+    if (id < 0) {
       out.reason = Reason.NOT_FASTTRACK;
       return;
     }
+    out.protocol = id;
     out.reason = Reason.SAFETY_NET;
     out.verdict = Verdict.DROP;
     out.identifyClient = true;
     out.learnPeer = true;
     out.lockClient = this.#policy.lockEnabled;
-    const supernode = findSupernodeAddress(packet.bytes, packet.payloadOffset, packet.payloadLength);
-    if (supernode) {
-      out.extraPeerIp = supernode[0];
-      out.extraPeerPort = supernode[1];
+    const named = this.#policy.protocols[id]!.namedPeer(packet.bytes, packet.payloadOffset, packet.payloadLength);
+    if (named) {
+      out.extraPeerIp = named.ip;
+      out.extraPeerPort = named.port;
     }
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { PacketView } from './packet.ts';
 
-export const Verdict = { ACCEPT: 0, DROP: 1 } as const;
+/** The kernel's verdict numbers (NF_DROP, NF_ACCEPT), as nfqueue-bindings' Verdict: one meaning everywhere. */
+export const Verdict = { DROP: 0, ACCEPT: 1 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 /** Why a packet got its verdict; also the metrics label (REASON_NAMES). */
@@ -46,8 +47,13 @@ export class Decision {
   lockClient = false;
   /** The packet answers one of ftwall's probes. */
   probeAnswer = false;
-  /** Send the source a 0x28 pong that appears to come from the destination. */
-  spoofPong = false;
+  /**
+   * The packet is its protocol's request (a FastTrack 0x27 ping): answer the source with the
+   * protocol's reply in the destination's name, and keep the request as the seed of its probes.
+   */
+  spoofReply = false;
+  /** The protocol module (its id: index in the configured list) the packet belongs to. */
+  protocol = 0;
 
   reset(): void {
     this.verdict = Verdict.ACCEPT;
@@ -58,7 +64,8 @@ export class Decision {
     this.extraPeerPort = 0;
     this.lockClient = false;
     this.probeAnswer = false;
-    this.spoofPong = false;
+    this.spoofReply = false;
+    this.protocol = 0;
   }
 }
 
@@ -75,7 +82,7 @@ export type PeerStatus = (typeof PeerStatus)[keyof typeof PeerStatus];
 /** What the shared state knows of a LAN host (key: IP and source MAC). */
 export const ClientStatus = {
   NONE: 0,
-  /** It sent FastTrack traffic (or answered a probe). */
+  /** It sent peer-to-peer traffic (or answered a probe). */
   IDENTIFIED: 1,
   /** A probe to it went unanswered: its identity may have been forged; it is not locked again until it answers one. */
   SUSPECT: 2,

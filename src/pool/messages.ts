@@ -2,7 +2,7 @@
 /** Every message between the main thread and the workers, both directions, in one place. */
 import type { SpoofRequest } from '../state/apply.ts';
 import type { SharedStateInit } from '../state/shared-state.ts';
-import type { FtEvent } from '../telemetry/events.ts';
+import type { FtEvent } from '../core/events.ts';
 
 /** What a worker is started with (structured-cloned; SharedArrayBuffers are shared, not copied). */
 export interface WorkerInit {
@@ -27,6 +27,8 @@ export interface WorkerInit {
 }
 
 export interface WorkerPolicy {
+  /** Protocol module names, in order (core/protocols/index.ts). */
+  protocols: string[];
   networkNames: string[];
   blockUdp: boolean;
   lockSeconds: number;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The rule plan a configuration asks for: the one `ftwall rules` prints and the daemon installs. Pure. */
+import { protocolsFor } from '../config/protocols.ts';
 import type { Config } from '../config/schema.ts';
 import { planRules, type TablePlan } from './plan.ts';
 
 /** The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well. */
 export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   return planRules({
+    tcpMarkers: protocolsFor(config).flatMap((module) => module.tcpMarkers),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,

@@ -21,25 +21,19 @@ export interface RulePlanOptions {
   probePort: number;
   /** Hook DOCKER-USER as well (when the chain exists). */
   dockerUser: boolean;
-  /** Queue TCP segments that carry FastTrack HTTP markers (xt_string). */
+  /** Queue TCP segments that carry a protocol's TCP markers (xt_string). */
   safetyNet: boolean;
+  /**
+   * The safety net's string rules, the protocol modules' tcpMarkers: [marker, last byte offset
+   * searched from the IP header]. Only segments containing a marker are queued, so ordinary TCP
+   * data never reaches ftwall.
+   */
+  tcpMarkers: ReadonlyArray<readonly [string, number]>;
   /** Mark bit of flows judged clean; 0 disables flow bypass. */
   bypassMark: number;
   /** Fail closed: no --queue-bypass, so queued traffic is dropped while nobody reads the queues. */
   failClosed?: boolean;
 }
-
-/**
- * The safety net's string rules: [marker, last byte offset searched from the IP header]. Only
- * segments containing a marker are queued, so ordinary TCP data never reaches ftwall.
- */
-export const SAFETY_NET_STRINGS: ReadonlyArray<[string, number]> = [
-  ['GET /.hash=', 200],
-  ['GIVE ', 130],
-  ['X-Kazaa-', 1600],
-  ['KazaaClient', 1600],
-  ['PeerEnabler/', 1600],
-];
 
 /** Rules of one table: chains to create, rules appended to them, jumps inserted into built-ins. */
 export interface TablePlan {
@@ -79,14 +73,14 @@ export function planRules(options: RulePlanOptions): TablePlan {
     // The header block sits in a flow's first packets: only those are string-matched (in the kernel),
     // bypassed flows included; bulk data never is.
     rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connbytes', '--connbytes', `0:${SAFETY_NET_PACKETS}`, '--connbytes-dir', 'original', '--connbytes-mode', 'packets', '-j', SAFETY_NET_CHAIN]);
-    for (const [marker, to] of SAFETY_NET_STRINGS) {
+    for (const [marker, to] of options.tcpMarkers) {
       rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
     }
   }
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.
   if (options.bypassMark) rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
-  // FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
+  // docs/FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
   rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', ...queue]);
   rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '--syn', ...queue]);
   // Answers to ftwall's own probes come to the router itself.

@@ -2,59 +2,55 @@
 /**
  * Applies a Decision's state changes to the shared tables (in the worker, right after deciding,
  * so the very next packet of any worker sees them) and reports each real change as an event.
+ * The lock's rules are core/lock.ts; this file only reads and writes the table around them.
  */
+import { formatMac, type FtEvent, type PacketFields, type PeerSourceName } from '../core/events.ts';
+import { lockActivity, lockTiming, type LockTiming } from '../core/lock.ts';
 import type { PacketView } from '../core/packet.ts';
 import { hostKeyOf, ipToString } from '../core/packet.ts';
-import { REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
-import type { FtEvent } from '../telemetry/events.ts';
+import { ClientStatus, REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, Peer, PeerSource, revealerBit, revealerCount, storePing, ticksFor, type SharedState } from './shared-state.ts';
-
-/** Ticks between two lock_refreshed events of one client (one second). */
-const REFRESH_REPORT_TICKS = ticksFor(1000);
+import { Client, Peer, PeerSource, emptyLock, readLock, revealerBit, revealerCount, storeSeed, type SharedState } from './shared-state.ts';
 
 /** What learnPeer changed (bits). */
 export const Learned = { NOTHING: 0, NEW: 1, CONFIRMED: 2 } as const;
 
-/** A spoofed 0x28 pong to send: to the client, as if from the peer. */
+/**
+ * A reply to send: to the client, as if from the peer, built by the protocol module from the
+ * client's request (a FastTrack 0x28 pong to a 0x27 ping).
+ */
 export interface SpoofRequest {
+  /** Protocol id (index of its module). */
+  protocol: number;
   clientIp: number;
   clientPort: number;
   peerIp: number;
   peerPort: number;
-  /** The ping's minimum encryption type, echoed in the pong. */
-  encryptionType: number;
-  /** The ping's network name (e.g. KaZaA). */
-  networkName: string;
-}
-
-export function formatMac(high: number, low: number): string {
-  const bytes = [high >>> 24, (high >>> 16) & 0xff, (high >>> 8) & 0xff, high & 0xff, (low >>> 24) & 0xff, (low >>> 16) & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  /** The request's payload (a copy). */
+  request: Uint8Array;
 }
 
 export class StateWriter {
   readonly #state: SharedState;
-  readonly #lockTicks: number;
+  readonly #timing: LockTiming;
   readonly #quorum: number;
+  readonly #lock = emptyLock();
 
   /** `quorum`: distinct revealing hosts that confirm a peer for every host (FTWALL_PEER_QUORUM). */
   constructor(state: SharedState, lockSeconds: number, quorum: number) {
     this.#state = state;
-    this.#lockTicks = ticksFor(lockSeconds * 1000);
+    this.#timing = lockTiming(lockSeconds);
     this.#quorum = quorum;
   }
 
   /** Applies `decision` for `packet`; appends events and spoof requests. */
   apply(packet: PacketView, decision: Decision, now: number, events: FtEvent[], spoofs: SpoofRequest[]): void {
-    const action = decision.verdict === Verdict.DROP ? 'blocked' : 'allowed';
-    const proto = packet.protocol === 17 ? 'UDP' : 'TCP';
-    const reason = REASON_NAMES[decision.reason];
-    const eve = () => ({
+    const eve = (): PacketFields => ({
       src_ip: ipToString(packet.srcIp), dest_ip: ipToString(packet.dstIp),
-      src_port: packet.srcPort, dest_port: packet.dstPort, proto, action, reason,
+      src_port: packet.srcPort, dest_port: packet.dstPort, proto: packet.protocol === 17 ? 'UDP' : 'TCP',
+      action: decision.verdict === Verdict.DROP ? 'blocked' : 'allowed', reason: REASON_NAMES[decision.reason],
       src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined,
-    } as const);
+    });
     const hostKey = hostKeyOf(packet);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
     if (decision.learnPeer) {
@@ -71,19 +67,16 @@ export class StateWriter {
       this.#confirmHost(packet.srcIp, hostKey, now);
       events.push({ event: 'probe_answered', ...eve() });
     }
-    if (decision.lockClient) this.#lock(packet.srcIp, hostKey, now, events, eve);
-    if (decision.spoofPong) {
-      const at = packet.payloadOffset;
-      const bytes = packet.bytes;
+    if (decision.lockClient) this.#applyLock(packet.srcIp, hostKey, now, events, eve);
+    if (decision.spoofReply) {
       spoofs.push({
-        clientIp: packet.srcIp, clientPort: packet.srcPort, peerIp: packet.dstIp, peerPort: packet.dstPort,
-        encryptionType: ((bytes[at + 1]! << 24) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!) >>> 0,
-        networkName: String.fromCharCode(...bytes.subarray(at + 6, at + packet.payloadLength - 1)),
+        protocol: decision.protocol, clientIp: packet.srcIp, clientPort: packet.srcPort, peerIp: packet.dstIp, peerPort: packet.dstPort,
+        request: packet.bytes.slice(packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
       });
     }
   }
 
-  #reportLearned(learned: number, eve: FtEvent | object, source: string, events: FtEvent[]): void {
+  #reportLearned(learned: number, eve: PacketFields, source: PeerSourceName, events: FtEvent[]): void {
     if (learned & Learned.NEW) events.push({ ...eve, event: 'peer_learned', source, confirmed: (learned & Learned.CONFIRMED) !== 0 });
     else if (learned & Learned.CONFIRMED) events.push({ ...eve, event: 'peer_confirmed', quorum: this.#quorum });
   }
@@ -111,16 +104,16 @@ export class StateWriter {
     return learned;
   }
 
-  /** A probe answer from (ip, hostKey): the host really runs FastTrack; it may be locked again. */
+  /** A probe answer from (ip, hostKey): the host really runs the client; it may be locked again. */
   #confirmHost(ip: number, hostKey: number, now: number): void {
     const clients = this.#state.clients;
     const slot = clients.upsert(ip, hostKey);
     if (slot === NOT_FOUND) return;
     clients.raise(slot, Client.probeAnswered, now);
-    clients.clearBits(slot, Client.flags, ClientFlag.SUSPECT);
+    clients.clearBits(slot, Client.flags, ClientStatus.SUSPECT);
   }
 
-  #identify(packet: PacketView, hostKey: number, decision: Decision, now: number, events: FtEvent[], eve: () => object): void {
+  #identify(packet: PacketView, hostKey: number, decision: Decision, now: number, events: FtEvent[], eve: () => PacketFields): void {
     const clients = this.#state.clients;
     const slot = clients.upsert(packet.srcIp, hostKey);
     if (slot === NOT_FOUND) return;
@@ -130,40 +123,30 @@ export class StateWriter {
       clients.set(slot, Client.macHigh, packet.srcMacHigh | 0);
       clients.set(slot, Client.macLow, packet.srcMacLow | 0);
     }
-    if (decision.spoofPong) {
-      // Keep the client's own ping and port: the probe is a copy of it.
-      clients.set(slot, Client.fastTrackPort, packet.srcPort);
-      storePing(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
+    if (decision.spoofReply) {
+      // Keep the client's own request and port: its probes are built from them.
+      clients.set(slot, Client.clientPort, packet.srcPort);
+      clients.set(slot, Client.protocol, decision.protocol);
+      storeSeed(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
     }
-    if ((flags & ClientFlag.IDENTIFIED) === 0) {
-      clients.setBits(slot, Client.flags, ClientFlag.IDENTIFIED);
+    if ((flags & ClientStatus.IDENTIFIED) === 0) {
+      clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED);
       events.push({ event: 'client_identified', ...eve() });
     }
   }
 
-  #lock(ip: number, hostKey: number, now: number, events: FtEvent[], eve: () => object): void {
+  /** A locking packet from (ip, hostKey): core/lock.ts says what changes; this writes it. */
+  #applyLock(ip: number, hostKey: number, now: number, events: FtEvent[], eve: () => PacketFields): void {
     const clients = this.#state.clients;
     const slot = clients.upsert(ip, hostKey);
     if (slot === NOT_FOUND) return;
-    if ((clients.get(slot, Client.flags) & ClientFlag.SUSPECT) !== 0) {
-      // It left a probe unanswered: ask the lock keeper to probe it again, lock only on an answer.
-      clients.raise(slot, Client.probeWanted, now);
-      if (now - clients.get(slot, Client.refreshReported) >= REFRESH_REPORT_TICKS) {
-        clients.set(slot, Client.refreshReported, now);
-        events.push({ event: 'lock_withheld', ...eve() });
-      }
-      return;
-    }
-    const until = now + this.#lockTicks;
-    const previous = clients.get(slot, Client.lockUntil);
-    clients.raise(slot, Client.lockUntil, until);
-    if (previous <= now) {
-      clients.set(slot, Client.lockStarted, now);
-      clients.set(slot, Client.refreshReported, now);
-      events.push({ event: 'lock_started', ...eve(), lock_until: new Date(this.#state.toMs(until)).toISOString() });
-    } else if (now - clients.get(slot, Client.refreshReported) >= REFRESH_REPORT_TICKS) {
-      clients.set(slot, Client.refreshReported, now);
-      events.push({ event: 'lock_refreshed', ...eve(), lock_until: new Date(this.#state.toMs(until)).toISOString() });
-    }
+    const activity = lockActivity(readLock(clients, slot, this.#lock), now, this.#timing);
+    if (activity.probeWanted) clients.raise(slot, Client.probeWanted, now);
+    if (activity.lockUntil !== 0) clients.raise(slot, Client.lockUntil, activity.lockUntil);
+    if (activity.started) clients.set(slot, Client.lockStarted, now);
+    if (activity.report === null) return;
+    clients.set(slot, Client.refreshReported, now);
+    if (activity.report === 'lock_withheld') events.push({ event: 'lock_withheld', ...eve() });
+    else events.push({ event: activity.report, ...eve(), lock_until: new Date(this.#state.toMs(activity.lockUntil)).toISOString() });
   }
 }

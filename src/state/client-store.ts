@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * The client store (FTWALL_STATE_DIR/clients.json): the LAN hosts ftwall has identified, with their
- * MAC, flags, FastTrack port, ping (the probe) and lock, so a restart forgets no client and no lock.
+ * MAC, flags, port, request (the probe's seed) and lock, so a restart forgets no client and no lock.
  * Times are stored as wall-clock milliseconds and turned back into the new run's ticks on load.
  * Written whole to a file beside it, then renamed over it: a crash leaves the old or the new file,
  * never half of one. A file that cannot be parsed is reported and ignored (the run starts empty).
@@ -9,8 +9,10 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ipFromString, ipToString } from '../core/packet.ts';
+import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
+import { ClientStatus } from '../core/types.ts';
 import { NOT_FOUND } from './shared-table.ts';
-import { Client, ClientFlag, PING_MAX_BYTES, loadPing, storePing, type SharedState } from './shared-state.ts';
+import { Client, loadSeed, storeSeed, type SharedState } from './shared-state.ts';
 
 /** One client, as stored. */
 export interface StoredClient {
@@ -20,8 +22,10 @@ export interface StoredClient {
   mac: [number, number];
   flags: number;
   port: number;
-  /** The probe: the client's own ping, hex. */
+  /** The probe's seed: the client's own request (a FastTrack ping), hex. */
   ping: string;
+  /** Protocol id of the seed (absent in files of older versions: 0, FastTrack). */
+  protocol?: number;
   lockUntilMs?: number;
   lockStartedMs?: number;
   probeAnsweredMs?: number;
@@ -37,12 +41,12 @@ export function snapshotClients(state: SharedState, nowTicks: number): StoredCli
   clients.forEach((slot, ip, hostKey) => {
     const flags = clients.get(slot, Client.flags);
     const lockUntil = clients.get(slot, Client.lockUntil);
-    if ((flags & ClientFlag.IDENTIFIED) === 0 && lockUntil <= nowTicks) return;
-    const ping = Buffer.alloc(PING_MAX_BYTES);
-    const length = loadPing(clients, slot, ping);
+    if ((flags & ClientStatus.IDENTIFIED) === 0 && lockUntil <= nowTicks) return;
+    const ping = Buffer.alloc(PROBE_SEED_MAX_BYTES);
+    const length = loadSeed(clients, slot, ping);
     stored.push({
       ip: ipToString(ip), host: hostKey, mac: [clients.get(slot, Client.macHigh) >>> 0, clients.get(slot, Client.macLow) >>> 0],
-      flags, port: clients.get(slot, Client.fastTrackPort), ping: ping.subarray(0, length).toString('hex'),
+      flags, port: clients.get(slot, Client.clientPort), ping: ping.subarray(0, length).toString('hex'), protocol: clients.get(slot, Client.protocol),
       lockUntilMs: lockUntil > nowTicks ? ms(lockUntil) : undefined,
       lockStartedMs: lockUntil > nowTicks ? ms(clients.get(slot, Client.lockStarted)) : undefined,
       probeAnsweredMs: ms(clients.get(slot, Client.probeAnswered)),
@@ -64,13 +68,14 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     const slot = clients.upsert(ip, entry.host | 0);
     if (slot === NOT_FOUND) break;
     restored++;
-    clients.set(slot, Client.flags, entry.flags & (ClientFlag.IDENTIFIED | ClientFlag.SUSPECT));
+    clients.set(slot, Client.flags, entry.flags & (ClientStatus.IDENTIFIED | ClientStatus.SUSPECT));
     clients.set(slot, Client.macHigh, entry.mac[0] | 0);
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
-    clients.set(slot, Client.fastTrackPort, entry.port & 0xffff);
+    clients.set(slot, Client.clientPort, entry.port & 0xffff);
+    clients.set(slot, Client.protocol, (entry.protocol ?? 0) & 0xff);
     clients.set(slot, Client.lastSeen, now);
     const ping = Buffer.from(entry.ping, 'hex');
-    storePing(clients, slot, ping, 0, ping.length);
+    storeSeed(clients, slot, ping, 0, ping.length);
     clients.set(slot, Client.probeAnswered, ticks(entry.probeAnsweredMs));
     if (entry.lockUntilMs !== undefined && entry.lockUntilMs > nowMs) {
       clients.set(slot, Client.lockStarted, ticks(entry.lockStartedMs));

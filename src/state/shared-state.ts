@@ -3,15 +3,11 @@
  * ftwall's one view of FastTrack peers and LAN clients, shared by every worker thread through
  * SharedArrayBuffers (see shared-table.ts). Created once by the main thread, attached by workers.
  */
+import type { HostLock } from '../core/lock.ts';
+import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
+import { TICK_MS } from '../core/time.ts';
+import { ClientStatus } from '../core/types.ts';
 import { SharedTable, type SharedTableInit } from './shared-table.ts';
-
-/** Times in the tables are Int32 ticks of TICK_MS since the state's base time (6.8 years of range). */
-export const TICK_MS = 100;
-
-/** A duration in ticks (rounded). */
-export function ticksFor(ms: number): number {
-  return Math.round(ms / TICK_MS);
-}
 
 /** Value words of a peer entry (key: ip, port). */
 export const Peer = {
@@ -54,12 +50,12 @@ export function revealerCount(sources: number): number {
 
 /** Value words of a client entry (key: ip, hostKey). */
 export const Client = {
-  /** ClientFlag bits. */
+  /** ClientStatus bits (core/types.ts): the one set of client flags. */
   flags: 0,
   /** Tick at which the time lock ends; 0 = not locked. */
   lockUntil: 1,
-  /** UDP port the client sends FastTrack pings from (and answers probes on). */
-  fastTrackPort: 2,
+  /** UDP port the client sent its request from (and answers probes on). */
+  clientPort: 2,
   lastSeen: 3,
   macHigh: 4,
   macLow: 5,
@@ -68,47 +64,60 @@ export const Client = {
   probeSent: 7,
   /** Tick of the last probe answer (from this IP and MAC). */
   probeAnswered: 8,
-  /** Tick a lock_refreshed event was last reported (at most one per second per client). */
+  /** Tick a lock_started/refreshed/withheld event was last reported (at most one per second per client). */
   refreshReported: 9,
   /** Tick a suspect client last did something that would lock it: probe it, lock it if it answers. */
   probeWanted: 10,
-  /** Length and bytes (packed big-endian, 4 per word) of the client's own 0x27 ping: the probe. */
-  pingLength: 11,
-  ping: 12,
-  WORDS: 12 + 8,
+  /** Protocol id (index of its module) of the request kept as the probe seed. */
+  protocol: 11,
+  /** Length and bytes (packed big-endian, 4 per word) of the client's own request: its probes' seed. */
+  seedLength: 12,
+  seed: 13,
+  WORDS: 13 + PROBE_SEED_MAX_BYTES / 4,
 } as const;
 
-/** Longest ping kept for probes (bytes). */
-export const PING_MAX_BYTES = 32;
-
-/** Keeps a client's own ping (bytes[offset, offset+length), cut to PING_MAX_BYTES) in its slot. */
-export function storePing(clients: SharedTable, slot: number, bytes: Uint8Array, offset: number, length: number): void {
-  const kept = Math.min(length, PING_MAX_BYTES);
-  for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
+/** Keeps a client's request (bytes[offset, offset+length), cut to PROBE_SEED_MAX_BYTES) as its probe seed. */
+export function storeSeed(clients: SharedTable, slot: number, bytes: Uint8Array, offset: number, length: number): void {
+  const kept = Math.min(length, PROBE_SEED_MAX_BYTES);
+  for (let word = 0; word < PROBE_SEED_MAX_BYTES / 4; word++) {
     let value = 0;
     for (let b = 0; b < 4; b++) {
       const index = word * 4 + b;
       value = (value << 8) | (index < kept ? bytes[offset + index]! : 0);
     }
-    clients.set(slot, Client.ping + word, value | 0);
+    clients.set(slot, Client.seed + word, value | 0);
   }
-  clients.set(slot, Client.pingLength, kept);
+  clients.set(slot, Client.seedLength, kept);
 }
 
-/** Copies a client's kept ping into `out` (PING_MAX_BYTES long); returns its length (0: none). */
-export function loadPing(clients: SharedTable, slot: number, out: Uint8Array): number {
-  for (let word = 0; word < PING_MAX_BYTES / 4; word++) {
-    const value = clients.get(slot, Client.ping + word);
+/** Copies a client's probe seed into `out` (PROBE_SEED_MAX_BYTES long); returns its length (0: none). */
+export function loadSeed(clients: SharedTable, slot: number, out: Uint8Array): number {
+  for (let word = 0; word < PROBE_SEED_MAX_BYTES / 4; word++) {
+    const value = clients.get(slot, Client.seed + word);
     out[word * 4] = value >>> 24;
     out[word * 4 + 1] = (value >>> 16) & 0xff;
     out[word * 4 + 2] = (value >>> 8) & 0xff;
     out[word * 4 + 3] = value & 0xff;
   }
-  return clients.get(slot, Client.pingLength);
+  return clients.get(slot, Client.seedLength);
 }
 
-/** Client flags: the same bits as the core's ClientStatus. */
-export const ClientFlag = { IDENTIFIED: 1, SUSPECT: 2 } as const;
+/** Reads a client's lock record into `into` (reused: no allocation). */
+export function readLock(clients: SharedTable, slot: number, into: HostLock): HostLock {
+  into.lockUntil = clients.get(slot, Client.lockUntil);
+  into.lockStarted = clients.get(slot, Client.lockStarted);
+  into.probeSent = clients.get(slot, Client.probeSent);
+  into.probeAnswered = clients.get(slot, Client.probeAnswered);
+  into.probeWanted = clients.get(slot, Client.probeWanted);
+  into.refreshReported = clients.get(slot, Client.refreshReported);
+  into.suspect = (clients.get(slot, Client.flags) & ClientStatus.SUSPECT) !== 0;
+  return into;
+}
+
+/** An empty lock record to read into. */
+export function emptyLock(): HostLock {
+  return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, probeWanted: 0, refreshReported: 0, suspect: false };
+}
 
 export interface SharedStateInit {
   peers: SharedTableInit;

@@ -178,6 +178,10 @@ export class SharedTable {
       current = seen;
     }
   }
+  /** Sets value `index` to `replacement` only if it still holds `expected`; returns what it held. */
+  compareExchange(slot: number, index: number, expected: number, replacement: number): number {
+    return Atomics.compareExchange(this.words, slot + 3 + index, expected, replacement);
+  }
   /** Sets bits in a value word atomically; returns the word as it was. */
   setBits(slot: number, index: number, bits: number): number { return Atomics.or(this.words, slot + 3 + index, bits); }
   /** Clears bits in a value word atomically; returns the word as it was. */

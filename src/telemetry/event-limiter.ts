@@ -4,7 +4,7 @@
  * would otherwise write one peer_learned line per packet). Lines over the rate are counted, not
  * written; takeSuppressed() hands the counts to a periodic summary line. Pure.
  */
-import { TokenBucket } from '../actions/token-bucket.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 
 export class EventLimiter {
   readonly #ratePerSecond: number;

@@ -12,7 +12,8 @@ import { context, trace, type Tracer } from '@opentelemetry/api';
 import type { ClientDirectory } from '../state/client-dir.ts';
 import { Episodes } from './episodes.ts';
 import { EventLimiter } from './event-limiter.ts';
-import { EVENT_MESSAGES, type FtEvent } from './events.ts';
+import type { FtEvent } from '../core/events.ts';
+import { EVENT_MESSAGES } from './events.ts';
 import type { Logger } from './logger.ts';
 
 /** State-change log lines of one kind per second at most; the rest are counted and summarised. */
@@ -62,7 +63,7 @@ export class EventSink {
       if (span) context.with(trace.setSpan(context.active(), span), log);
       else log();
     }
-    if (!this.#clientDir || !event.src_ip) return;
+    if (!this.#clientDir) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
     else if (event.event === 'lock_expired') this.#clientDir.remove(event.src_ip);
   }

@@ -1,28 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * The state-change events ftwall logs (one pino line each, never one per packet at info level).
- * Field names follow Suricata's eve format where one exists.
+ * The log message of each state-change event (the events themselves are core/events.ts).
  */
 
-export type EventName =
-  | 'client_identified' | 'peer_learned' | 'lock_started' | 'lock_refreshed' | 'lock_expired'
-  | 'probe_sent' | 'probe_answered' | 'safety_net_hit' | 'pong_spoofed'
-  | 'peer_confirmed' | 'lock_withheld';
+import type { EventName } from '../core/events.ts';
 
-export interface FtEvent {
-  event: EventName;
-  src_ip?: string;
-  dest_ip?: string;
-  src_port?: number;
-  dest_port?: number;
-  proto?: 'UDP' | 'TCP';
-  /** What ftwall did with the packet: allowed or blocked (eve's alert.action). */
-  action?: 'allowed' | 'blocked';
-  reason?: string;
-  src_mac?: string;
-  /** Extra detail (peer source, lock end, ...). */
-  [key: string]: unknown;
-}
+export type { EventName, FtEvent } from '../core/events.ts';
 
 /** Human text for each event, the pino message. */
 export const EVENT_MESSAGES: Record<EventName, string> = {

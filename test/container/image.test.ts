@@ -8,13 +8,13 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Dockerd, dockerAvailable } from '../helpers/dockerd.ts';
-import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
+import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
 import { render } from '../helpers/helm.ts';
 import { Podman, podmanAvailable } from '../helpers/podman.ts';
 import { stringify } from 'yaml';
-import { JsonLines } from '../helpers/json-lines.ts';
-import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, runAgent, runAgentAsync } from '../helpers/traffic.ts';
+import { JsonLines } from '../../lab/json-lines.ts';
+import { PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
+import { AgentServer, httpGet, iptablesSnapshot, runAgent, runAgentAsync } from '../../lab/traffic.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BASE_TAR = `${ROOT}/.tools/base-rootfs.tar`;

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { FtwallProcess } from '../helpers/ftwall-process.ts';
-import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
-import { TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
+import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
 import { readCapture } from '../helpers/pcap.ts';
-import { AgentServer, runAgent, runAgentAsync, type ReportingProcess } from '../helpers/traffic.ts';
+import { AgentServer, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 4;

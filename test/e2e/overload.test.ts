@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { FtwallProcess } from '../helpers/ftwall-process.ts';
-import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
-import { httpGet, runAgent } from '../helpers/traffic.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { PEER_NET, TestBed, privilegedSkipReason } from '../../lab/netns.ts';
+import { httpGet, runAgent } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const FLOOD_C = fileURLToPath(new URL('../../bench/c/udp-flood.c', import.meta.url));

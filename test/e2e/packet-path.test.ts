@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { FtwallProcess } from '../helpers/ftwall-process.ts';
-import { PEER_NET, TestBed, privilegedSkipReason } from '../helpers/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../helpers/traffic.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { PEER_NET, TestBed, privilegedSkipReason } from '../../lab/netns.ts';
+import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const SERVER = `${PEER_NET}.7`;

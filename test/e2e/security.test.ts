@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ping } from '../helpers/fasttrack/wire.ts';
-import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
-import { FtwallProcess } from '../helpers/ftwall-process.ts';
-import { FRESH_PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../helpers/netns.ts';
-import { buildIpv4 } from '../helpers/packets.ts';
-import { AgentServer, httpGet, runAgent, runAgentAsync } from '../helpers/traffic.ts';
+import { ping } from '../../lab/fasttrack/wire.ts';
+import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { FRESH_PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
+import { buildIpv4 } from '../../lab/packets.ts';
+import { AgentServer, httpGet, runAgent, runAgentAsync } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 4;

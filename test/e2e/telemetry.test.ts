@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { FtwallProcess } from '../helpers/ftwall-process.ts';
-import { Emulator, Supernodes } from '../helpers/fasttrack/scenario.ts';
-import { JsonLines, type JsonLine } from '../helpers/json-lines.ts';
-import { TestBed, privilegedSkipReason } from '../helpers/netns.ts';
-import { httpGet } from '../helpers/traffic.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
+import { JsonLines, type JsonLine } from '../../lab/json-lines.ts';
+import { TestBed, privilegedSkipReason } from '../../lab/netns.ts';
+import { httpGet } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const noPrometheus = spawnSync('prometheus', ['--version']).status === 0 ? false : 'needs prometheus (Debian package; scripts/dev.sh installs it)';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * A private Docker daemon for tests (MACHINE.md): never touches the host's network (no iptables,
+ * A private Docker daemon for tests: never touches the host's network (no iptables,
  * no bridge, no forwarding changes), its own data root, exec root and socket. With `netns` it runs
  * inside that network namespace, so `docker run --network host` means that namespace.
  */

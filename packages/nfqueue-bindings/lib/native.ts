@@ -27,7 +27,7 @@ export interface NativeCounters {
 
 /** One bound NFQUEUE queue, as the addon exposes it. */
 export interface NativeQueue {
-  /** Packet bytes: each packet's payload lies at its metadata row's payloadOffset. */
+  /** Packet bytes: each packet (from its IP header) lies at its metadata row's packetOffset. */
   readonly packets: ArrayBuffer;
   /** META_WORDS u32 per packet. */
   readonly meta: ArrayBuffer;

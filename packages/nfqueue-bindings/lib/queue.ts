@@ -10,7 +10,7 @@ import { loadNativeQueue, type NativeCounters, type NativeQueue, type NativeQueu
 export class PacketBatch {
   /** Number of packets in this batch. */
   count = 0;
-  /** All packet bytes of the batch; use payloadOffset(i) and payloadLength(i). */
+  /** All packet bytes of the batch; use packetOffset(i) and packetLength(i). */
   readonly bytes: Uint8Array;
   /** Raw metadata table (META_WORDS per packet; see layout.ts). */
   readonly meta: Uint32Array;
@@ -34,9 +34,9 @@ export class PacketBatch {
   /** Output interface index (0 when none). */
   outdev(i: number): number { return this.meta[i * META_WORDS + Meta.outdev]!; }
   /** Offset of the IP header in `bytes`. */
-  payloadOffset(i: number): number { return this.meta[i * META_WORDS + Meta.payloadOffset]!; }
+  packetOffset(i: number): number { return this.meta[i * META_WORDS + Meta.packetOffset]!; }
   /** Captured bytes (at most the copy range). */
-  payloadLength(i: number): number { return this.meta[i * META_WORDS + Meta.payloadLength]!; }
+  packetLength(i: number): number { return this.meta[i * META_WORDS + Meta.packetLength]!; }
   /** Length of the packet before capture truncation. */
   originalLength(i: number): number { return this.meta[i * META_WORDS + Meta.originalLength]!; }
   /** NFQA_SKB_INFO flags (SkbInfo.*). */

@@ -173,17 +173,17 @@ bool NetlinkQueue::StorePacket(const nlmsghdr* message, uint32_t slot, const uin
     if (type <= NFQA_MAX) found[type] = attribute;
     at += NLA_ALIGN(attribute->nla_len);
   }
-  auto payloadLength = [](const nlattr* attribute) { return size_t(attribute->nla_len) - NLA_HDRLEN; };
+  auto packetLength = [](const nlattr* attribute) { return size_t(attribute->nla_len) - NLA_HDRLEN; };
   auto payloadOf = [](const nlattr* attribute) { return reinterpret_cast<const uint8_t*>(attribute) + NLA_HDRLEN; };
   auto u32 = [&](int type, uint32_t otherwise) {
     const nlattr* attribute = found[type];
-    if (!attribute || payloadLength(attribute) < sizeof(uint32_t)) return otherwise;
+    if (!attribute || packetLength(attribute) < sizeof(uint32_t)) return otherwise;
     uint32_t value;
     memcpy(&value, payloadOf(attribute), sizeof value);
     return ntohl(value);
   };
   const nlattr* headerAttribute = found[NFQA_PACKET_HDR];
-  if (!headerAttribute || payloadLength(headerAttribute) < sizeof(nfqnl_msg_packet_hdr)) return false;
+  if (!headerAttribute || packetLength(headerAttribute) < sizeof(nfqnl_msg_packet_hdr)) return false;
   nfqnl_msg_packet_hdr header;
   memcpy(&header, payloadOf(headerAttribute), sizeof header);
   uint32_t* meta = meta_.data() + size_t(slot) * META_WORDS;
@@ -197,15 +197,15 @@ bool NetlinkQueue::StorePacket(const nlmsghdr* message, uint32_t slot, const uin
   meta[META_PHYSINDEV] = u32(NFQA_IFINDEX_PHYSINDEV, 0);
   meta[META_SKB_INFO] = u32(NFQA_SKB_INFO, 0);
   if (const nlattr* payload = found[NFQA_PAYLOAD]) {
-    uint32_t length = uint32_t(payloadLength(payload));
-    meta[META_PAYLOAD_OFFSET] = uint32_t(payloadOf(payload) - packets_.data());
-    meta[META_PAYLOAD_LENGTH] = length;
+    uint32_t length = uint32_t(packetLength(payload));
+    meta[META_PACKET_OFFSET] = uint32_t(payloadOf(payload) - packets_.data());
+    meta[META_PACKET_LENGTH] = length;
     meta[META_ORIGINAL_LENGTH] = u32(NFQA_CAP_LEN, length);
   } else {
-    meta[META_PAYLOAD_OFFSET] = uint32_t(slotBase - packets_.data());
+    meta[META_PACKET_OFFSET] = uint32_t(slotBase - packets_.data());
   }
   const nlattr* hwAttribute = found[NFQA_HWADDR];
-  if (hwAttribute && payloadLength(hwAttribute) >= sizeof(nfqnl_msg_packet_hw)) {
+  if (hwAttribute && packetLength(hwAttribute) >= sizeof(nfqnl_msg_packet_hw)) {
     nfqnl_msg_packet_hw hw;
     memcpy(&hw, payloadOf(hwAttribute), sizeof hw);
     uint16_t length = ntohs(hw.hw_addrlen);

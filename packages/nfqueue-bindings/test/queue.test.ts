@@ -34,8 +34,8 @@ class FakeNative implements NativeQueue {
     rows.forEach((row, i) => {
       meta[i * META_WORDS + Meta.id] = row.id;
       meta[i * META_WORDS + Meta.mark] = row.mark;
-      meta[i * META_WORDS + Meta.payloadOffset] = row.offset;
-      meta[i * META_WORDS + Meta.payloadLength] = row.length;
+      meta[i * META_WORDS + Meta.packetOffset] = row.offset;
+      meta[i * META_WORDS + Meta.packetLength] = row.length;
       verdicts[i * 2] = Verdict.ACCEPT;
       verdicts[i * 2 + 1] = 0;
     });
@@ -52,7 +52,7 @@ test('a batch exposes each packet row and records verdicts with marks', () => {
   const seen: number[] = [];
   queue.start((batch) => {
     for (let i = 0; i < batch.count; i++) {
-      seen.push(batch.id(i), batch.mark(i), batch.payloadOffset(i), batch.payloadLength(i));
+      seen.push(batch.id(i), batch.mark(i), batch.packetOffset(i), batch.packetLength(i));
     }
     batch.drop(0);
     batch.repeat(2, 0x10);

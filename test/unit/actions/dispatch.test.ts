@@ -5,7 +5,8 @@ import { BatchDispatcher } from '../../../src/actions/dispatch.ts';
 import type { SpoofOutcome } from '../../../src/actions/spoofer.ts';
 import { ipFromString } from '../../../src/core/packet.ts';
 import type { SpoofRequest } from '../../../src/state/apply.ts';
-import type { FtEvent } from '../../../src/telemetry/events.ts';
+import type { FtEvent } from '../../../src/core/events.ts';
+import { packetFields } from '../../helpers/events.ts';
 import { memoryLogger } from '../../helpers/memory-log.ts';
 
 function setup(options: { bypass?: boolean; outcome?: SpoofOutcome } = {}) {
@@ -24,11 +25,11 @@ function setup(options: { bypass?: boolean; outcome?: SpoofOutcome } = {}) {
   return { dispatcher, reported, appended, cuts, sent, lines };
 }
 
-const learned: FtEvent = { event: 'peer_learned', src_ip: '192.168.1.10', dest_ip: '198.51.100.7', dest_port: 1214 };
-const learnedConfirmed: FtEvent = { event: 'peer_learned', src_ip: '192.168.1.11', dest_ip: '198.51.100.8', dest_port: 80, confirmed: true };
-const confirmed: FtEvent = { event: 'peer_confirmed', dest_ip: '198.51.100.7', dest_port: 1214 };
-const lock: FtEvent = { event: 'lock_started', src_ip: '192.168.1.10' };
-const request: SpoofRequest = { clientIp: ipFromString('192.168.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, encryptionType: 0x29, networkName: 'KaZaA' };
+const learned: FtEvent = { event: 'peer_learned', source: 'udp', confirmed: false, ...packetFields('192.168.1.10', '198.51.100.7', 1214) };
+const learnedConfirmed: FtEvent = { event: 'peer_learned', source: 'udp', confirmed: true, ...packetFields('192.168.1.11', '198.51.100.8', 80) };
+const confirmed: FtEvent = { event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.12', '198.51.100.7', 1214) };
+const lock: FtEvent = { event: 'lock_started', lock_until: '2026-01-01T00:02:00.000Z', ...packetFields('192.168.1.10') };
+const request: SpoofRequest = { protocol: 0, clientIp: ipFromString('192.168.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, request: new Uint8Array([0x27, 0, 0, 0, 0x29]) };
 
 test('every event goes to the sink; learned and confirmed peers go to the store in one append and have their flows cut', () => {
   const { dispatcher, reported, appended, cuts } = setup();

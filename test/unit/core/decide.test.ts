@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The pure decision core with a plain-object state: FTWALL.md's decisions 1-5.
+// The pure decision core with a plain-object state: docs/FTWALL.md's decisions 1-5.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CidrList } from '../../../src/core/cidr.ts';
-import { FastTrackDecider, type CorePolicy } from '../../../src/core/decide.ts';
-import { DEFAULT_NETWORK_NAMES, NetworkNames } from '../../../src/core/fasttrack.ts';
+import { CoreDecider, type CorePolicy } from '../../../src/core/decide.ts';
+import { createProtocols } from '../../../src/core/protocols/index.ts';
+import { DEFAULT_NETWORK_NAMES } from '../../../src/core/protocols/fasttrack/udp.ts';
 import { PacketView, Protocol, TcpFlag, ipFromString, parsePacket } from '../../../src/core/packet.ts';
 import { ClientStatus, Decision, PacketHook, PeerStatus, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 const PING = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
 const CLIENT = '10.77.1.10';
@@ -29,10 +30,10 @@ class PlainState implements StateView {
 function setup(overrides: Partial<CorePolicy> = {}) {
   const state = new PlainState();
   const policy: CorePolicy = {
-    names: new NetworkNames(DEFAULT_NETWORK_NAMES), blockUdp: true, lockEnabled: true, probePort: 41214,
+    protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214,
     exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''), ...overrides,
   };
-  const decider = new FastTrackDecider(policy, state);
+  const decider = new CoreDecider(policy, state);
   const decide = (spec: Parameters<typeof buildIpv4>[0], hook: number = PacketHook.FORWARD, now = 100, mac: [number, number] = [0, 0]) => {
     const view = new PacketView();
     const bytes = buildIpv4(spec);
@@ -54,14 +55,14 @@ test('1. a ping identifies the client, learns the peer, asks for a spoofed pong,
   const out = decide(udp(PING));
   assert.equal(out.verdict, Verdict.DROP);
   assert.equal(out.reason, Reason.FASTTRACK_UDP);
-  assert.ok(out.identifyClient && out.learnPeer && out.spoofPong);
+  assert.ok(out.identifyClient && out.learnPeer && out.spoofReply);
   assert.equal(out.lockClient, false, 'UDP alone does not lock');
 });
 
 test('1. with FTWALL_BLOCK_UDP=false the ping is noted but passes (the original -n)', () => {
   const out = setup({ blockUdp: false }).decide(udp(PING));
   assert.equal(out.verdict, Verdict.ACCEPT);
-  assert.ok(out.learnPeer && out.spoofPong);
+  assert.ok(out.learnPeer && out.spoofReply);
 });
 
 test('weak types (0x29, 0x2A) count only from an identified client', () => {
@@ -71,7 +72,7 @@ test('weak types (0x29, 0x2A) count only from an identified client', () => {
   state.setClient(CLIENT, ClientStatus.IDENTIFIED);
   const out = decide(udp(setupMessage));
   assert.equal(out.reason, Reason.FASTTRACK_UDP);
-  assert.equal(out.spoofPong, false, 'only pings get pongs');
+  assert.equal(out.spoofReply, false, 'only pings get pongs');
 });
 
 test('2. later UDP and SYNs to a known peer are dropped; the SYN (re)starts the lock', () => {
@@ -141,7 +142,7 @@ test('exempt hosts and non-IPv4 packets are never touched', () => {
   ipv6[0] = 0x60;
   parsePacket(view, ipv6, 0, 48);
   const decision = new Decision();
-  new FastTrackDecider({ names: new NetworkNames(['KaZaA']), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('0.0.0.0/0'), neverPeer: CidrList.parse('') }, new PlainState()).decide(view, 1, decision);
+  new CoreDecider({ protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('0.0.0.0/0'), neverPeer: CidrList.parse('') }, new PlainState()).decide(view, 1, decision);
   assert.equal(decision.verdict, Verdict.ACCEPT);
   assert.equal(decision.reason, Reason.NOT_INSPECTED);
 });
@@ -170,7 +171,7 @@ test('poisoning: destinations on FTWALL_NEVER_PEER are never learned and get no 
   const { decide } = setup({ neverPeer: CidrList.parse('198.51.100.80/32') });
   const out = decide(udp(PING, '198.51.100.80', 80));
   assert.equal(out.verdict, Verdict.DROP, 'the FastTrack packet itself is still dropped');
-  assert.equal(out.learnPeer || out.spoofPong, false);
+  assert.equal(out.learnPeer || out.spoofReply, false);
   assert.equal(out.identifyClient, true);
   const safety = decide({ protocol: Protocol.TCP, src: CLIENT, dst: '203.0.113.50', srcPort: 40001, dstPort: 2400, tcpFlags: TcpFlag.ACK, payload: [...Buffer.from('GET /.files HTTP/1.1\r\nX-Kazaa-SupernodeIP: 198.51.100.80:80\r\n\r\n')] });
   assert.equal(safety.learnPeer, true);
@@ -181,7 +182,7 @@ test('forged sources: packets from outside the LAN networks are judged on conten
   const { state, decide } = setup();
   const ping = decide(udp(PING, PEER, 1214, '10.99.0.5'));
   assert.equal(ping.verdict, Verdict.DROP);
-  assert.equal(ping.identifyClient || ping.learnPeer || ping.spoofPong || ping.lockClient, false);
+  assert.equal(ping.identifyClient || ping.learnPeer || ping.spoofReply || ping.lockClient, false);
   state.addPeer(PEER, 1214, PeerStatus.CONFIRMED);
   const toPeer = decide(syn(PEER, 1214, '10.99.0.5'));
   assert.equal(toPeer.verdict, Verdict.DROP, 'a confirmed peer is held back from anyone');

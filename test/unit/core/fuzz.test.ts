@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CidrList } from '../../../src/core/cidr.ts';
-import { FastTrackDecider } from '../../../src/core/decide.ts';
-import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../src/core/fasttrack.ts';
-import { findHttpMarker, findSupernodeAddress } from '../../../src/core/http-markers.ts';
+import { CoreDecider } from '../../../src/core/decide.ts';
+import { createProtocols } from '../../../src/core/protocols/index.ts';
+import { findHttpMarker, findSupernodeAddress } from '../../../src/core/protocols/fasttrack/http.ts';
+import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../src/core/protocols/fasttrack/udp.ts';
 import { PacketView, parsePacket } from '../../../src/core/packet.ts';
 import { Decision, PeerStatus, Reason, type StateView } from '../../../src/core/types.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 const names = new NetworkNames(DEFAULT_NETWORK_NAMES);
 const state: StateView = {
@@ -19,8 +20,8 @@ const state: StateView = {
   lockUntil: (ip) => (ip % 5 === 0 ? 1e9 : 0),
   clientStatus: (ip, hostKey) => (ip ^ hostKey) & 3,
 };
-const decider = new FastTrackDecider({
-  names, blockUdp: true, lockEnabled: true, probePort: 41214, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true,
+const decider = new CoreDecider({
+  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true,
   lanNetworks: CidrList.parse('0.0.0.0/1'), neverPeer: CidrList.parse('192.0.2.0/24'),
 }, state);
 const view = new PacketView();

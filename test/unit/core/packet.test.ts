@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PacketView, Protocol, TcpFlag, ipFromString, ipToString, parsePacket } from '../../../src/core/packet.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 test('parses a UDP datagram: addresses, ports, payload', () => {
   const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.7', srcPort: 1214, dstPort: 3531, payload: [0x27, 1, 2] });

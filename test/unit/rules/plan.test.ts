@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createProtocols } from '../../../src/core/protocols/index.ts';
 import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0 };
+const tcpMarkers = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }).flatMap((module) => module.tcpMarkers);
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);

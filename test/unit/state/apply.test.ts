@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import { PacketView, Protocol, ipFromString, parsePacket } from '../../../src/core/packet.ts';
 import { ClientStatus, Decision, PeerStatus, Reason, Verdict } from '../../../src/core/types.ts';
 import { Learned, StateWriter, type SpoofRequest } from '../../../src/state/apply.ts';
-import { Client, ClientFlag, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
+import { Client, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
 import { SharedStateView } from '../../../src/state/view.ts';
 import type { FtEvent } from '../../../src/telemetry/events.ts';
-import { buildIpv4 } from '../../helpers/packets.ts';
+import { buildIpv4 } from '../../../lab/packets.ts';
 
 test('a ping decision identifies once, learns once, keeps the ping for probes, and asks for one pong', () => {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
@@ -19,26 +19,27 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   view.srcMacHigh = 0x02770100;
   view.srcMacLow = 0x00100000;
   const decision = new Decision();
-  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.FASTTRACK_UDP, identifyClient: true, learnPeer: true, spoofPong: true });
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.FASTTRACK_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
   const events: FtEvent[] = [];
   const spoofs: SpoofRequest[] = [];
   writer.apply(view, decision, 10, events, spoofs);
   writer.apply(view, decision, 11, events, spoofs);
   assert.deepEqual(events.map((e) => e.event), ['client_identified', 'peer_learned']);
-  assert.equal(events[0]!.src_mac, '02:77:01:00:00:10');
-  assert.equal(events[1]!.dest_ip, '198.51.100.7');
-  assert.equal(events[1]!.action, 'blocked');
+  const [identified, learned] = events as Array<FtEvent & { src_mac?: string; dest_ip: string; action: string }>;
+  assert.equal(identified!.src_mac, '02:77:01:00:00:10');
+  assert.equal(learned!.dest_ip, '198.51.100.7');
+  assert.equal(learned!.action, 'blocked');
   assert.equal(spoofs.length, 2, 'rate limits are the spoofer\'s job');
-  assert.deepEqual(spoofs[0], { clientIp: ipFromString('10.77.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, encryptionType: 0x29, networkName: 'KaZaA' });
+  assert.deepEqual(spoofs[0], { protocol: 0, clientIp: ipFromString('10.77.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, request: Uint8Array.from(ping) });
   const stateView = new SharedStateView(state);
   assert.equal(stateView.peerStatus(ipFromString('198.51.100.7'), 1214), PeerStatus.LEARNED, 'one revealer is below the quorum');
   const hostKey = 0x01000010; // the MAC's last four bytes
   assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), hostKey), ClientStatus.IDENTIFIED);
   assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), 0), ClientStatus.NONE, 'the same IP with another MAC is another host');
   const slot = state.clients.find(ipFromString('10.77.1.10'), hostKey);
-  assert.equal(state.clients.get(slot, Client.fastTrackPort), 3531);
-  assert.equal(state.clients.get(slot, Client.pingLength), 12);
-  assert.equal(state.clients.get(slot, Client.flags) & ClientFlag.IDENTIFIED, ClientFlag.IDENTIFIED);
+  assert.equal(state.clients.get(slot, Client.clientPort), 3531);
+  assert.equal(state.clients.get(slot, Client.seedLength), 12);
+  assert.equal(state.clients.get(slot, Client.flags) & ClientStatus.IDENTIFIED, ClientStatus.IDENTIFIED);
 });
 
 /** Fresh state (lock 4 s, quorum 3) and a SYN from 10.77.1.10 to a known peer, decided "drop and lock". */
@@ -86,7 +87,7 @@ test('a peer is confirmed once the quorum of distinct hosts revealed it, and rep
 test('a suspect host is not locked: the writer asks for a probe instead; a probe answer clears the suspicion and locks', () => {
   const { state, writer, view, decision } = lockingSyn();
   const slot = state.clients.upsert(ipFromString('10.77.1.10'), 0);
-  state.clients.setBits(slot, Client.flags, ClientFlag.SUSPECT | ClientFlag.IDENTIFIED);
+  state.clients.setBits(slot, Client.flags, ClientStatus.SUSPECT | ClientStatus.IDENTIFIED);
   const events: FtEvent[] = [];
   writer.apply(view, decision, 10, events, []);
   assert.equal(state.clients.get(slot, Client.lockUntil), 0);
@@ -94,7 +95,7 @@ test('a suspect host is not locked: the writer asks for a probe instead; a probe
   assert.deepEqual(events.map((e) => e.event), ['lock_withheld']);
   Object.assign(decision, { reason: Reason.PROBE_ANSWER, probeAnswer: true, identifyClient: true });
   writer.apply(view, decision, 12, events, []);
-  assert.equal(state.clients.get(slot, Client.flags) & ClientFlag.SUSPECT, 0);
+  assert.equal(state.clients.get(slot, Client.flags) & ClientStatus.SUSPECT, 0);
   assert.equal(state.clients.get(slot, Client.lockUntil), 12 + 40);
   assert.equal(state.clients.get(slot, Client.lockStarted), 12);
   assert.deepEqual(events.map((e) => e.event), ['lock_withheld', 'probe_answered', 'lock_started']);

@@ -8,7 +8,8 @@ import { context } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ClientDirectory } from '../../../src/state/client-dir.ts';
 import { EVENT_LINES_PER_SECOND, EventSink } from '../../../src/telemetry/event-sink.ts';
-import type { FtEvent } from '../../../src/telemetry/events.ts';
+import type { FtEvent } from '../../../src/core/events.ts';
+import { packetFields } from '../../helpers/events.ts';
 import { memoryLogger } from '../../helpers/memory-log.ts';
 
 context.setGlobalContextManager(new StackContextManager().enable());
@@ -27,12 +28,15 @@ function setup() {
   return { sink, lines, finished, changes: () => changes };
 }
 
-const learned = (n: number): FtEvent => ({ event: 'peer_learned', src_ip: '192.168.1.10', dest_ip: `198.51.100.${n % 250}`, dest_port: 1214 });
+const learned = (n: number): FtEvent => ({ event: 'peer_learned', source: 'udp', confirmed: false, ...packetFields('192.168.1.10', `198.51.100.${n % 250}`) });
+const lockStarted = (ip: string): FtEvent => ({ event: 'lock_started', lock_until: '2026-01-01T00:02:00.000Z', ...packetFields(ip) });
+const lockExpired = (ip: string): FtEvent => ({ event: 'lock_expired', src_ip: ip, reason: 'no FastTrack activity for one lock period' });
+const identified = (ip: string): FtEvent => ({ event: 'client_identified', ...packetFields(ip) });
 
 test('each kind is logged at most EVENT_LINES_PER_SECOND a second; the rest are counted and summarised once', () => {
   const { sink, lines } = setup();
   for (let n = 0; n < EVENT_LINES_PER_SECOND + 7; n++) sink.report(learned(n), 1000);
-  sink.report({ event: 'lock_started', src_ip: '192.168.1.10', reason: 'ping' }, 1000);
+  sink.report(lockStarted('192.168.1.10'), 1000);
   assert.equal(lines.filter((line) => line.event === 'peer_learned').length, EVENT_LINES_PER_SECOND);
   assert.equal(lines.filter((line) => line.event === 'lock_started').length, 1, 'another kind has its own budget');
   assert.equal(sink.suppressed, 7);
@@ -48,9 +52,9 @@ test('each kind is logged at most EVENT_LINES_PER_SECOND a second; the rest are 
 
 test('a lock episode is one span and its events are logged inside it; stopping ends it', async () => {
   const { sink, lines, finished } = setup();
-  sink.report({ event: 'lock_started', src_ip: '192.168.1.10', reason: 'ping' });
-  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531 });
-  sink.report({ event: 'peer_confirmed', dest_ip: '198.51.100.1', dest_port: 1214 });
+  sink.report(lockStarted('192.168.1.10'));
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP' });
+  sink.report({ event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.20') });
   assert.equal((await finished()).length, 0);
   sink.endSpans();
   const [span] = await finished();
@@ -60,26 +64,29 @@ test('a lock episode is one span and its events are logged inside it; stopping e
 
 test('probe answers are counted, and every event but the peer-only ones marks the clients changed', () => {
   const { sink, changes } = setup();
-  sink.report({ event: 'probe_answered', src_ip: '192.168.1.10' });
-  sink.report({ event: 'probe_answered', src_ip: '192.168.1.10' });
+  sink.report({ event: 'probe_answered', ...packetFields('192.168.1.10') });
+  sink.report({ event: 'probe_answered', ...packetFields('192.168.1.10') });
   assert.equal(sink.probeAnswers, 2);
   assert.equal(changes(), 2);
-  for (const event of ['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent'] as const) sink.report({ event, src_ip: '192.168.1.10' });
+  sink.report(learned(1));
+  sink.report({ event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.10') });
+  sink.report({ event: 'safety_net_hit', ...packetFields('192.168.1.10') });
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP' });
   assert.equal(changes(), 2);
-  sink.report({ event: 'lock_expired', src_ip: '192.168.1.10' });
+  sink.report(lockExpired('192.168.1.10'));
   assert.equal(changes(), 3);
 });
 
 test('the client directory gets a file per identified client, removed when its lock expires or at stop', () => {
   const { sink } = setup();
   const dir = join(root, 'clients');
-  sink.report({ event: 'client_identified', src_ip: '192.168.1.9' });
+  sink.report(identified('192.168.1.9'));
   sink.useClientDirectory(new ClientDirectory(dir));
   assert.deepEqual(readdirSync(dir), [], 'only clients identified once the directory is in use');
-  sink.report({ event: 'client_identified', src_ip: '192.168.1.10', src_mac: '02:00:00:00:00:0a', src_port: 3531 });
-  sink.report({ event: 'client_identified', src_ip: '192.168.1.11' });
+  sink.report({ event: 'client_identified', ...packetFields('192.168.1.10'), src_mac: '02:00:00:00:00:0a' });
+  sink.report(identified('192.168.1.11'));
   assert.deepEqual(readdirSync(dir).sort(), ['192.168.1.10', '192.168.1.11']);
-  sink.report({ event: 'lock_expired', src_ip: '192.168.1.10' });
+  sink.report(lockExpired('192.168.1.10'));
   assert.deepEqual(readdirSync(dir), ['192.168.1.11']);
   sink.clearClientDirectory();
   assert.deepEqual(readdirSync(dir), []);

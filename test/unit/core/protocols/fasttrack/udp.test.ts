@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../src/core/fasttrack.ts';
-import { HttpMarker, findHttpMarker } from '../../../src/core/http-markers.ts';
-import { readCapture } from '../../helpers/pcap.ts';
+import { HttpMarker, findHttpMarker } from '../../../../../src/core/protocols/fasttrack/http.ts';
+import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../../../src/core/protocols/fasttrack/udp.ts';
+import { readCapture } from '../../../../helpers/pcap.ts';
 
 const names = new NetworkNames(DEFAULT_NETWORK_NAMES);
-const PCAPS = new URL('../../../../shared/pcaps/', import.meta.url);
+const PCAPS = new URL('../../../../../../shared/pcaps/', import.meta.url);
 const classify = (bytes: number[] | Uint8Array, list = names) => classifyFastTrackUdp(Uint8Array.from(bytes), 0, bytes.length, list);
 const hex = (text: string) => [...Buffer.from(text.replace(/\s+/g, ''), 'hex')];
 

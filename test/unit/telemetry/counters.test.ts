@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Reason } from '../../src/core/types.ts';
-import { Counter, SharedCounters } from '../../src/telemetry/counters.ts';
+import { Reason } from '../../../src/core/types.ts';
+import { Counter, SharedCounters } from '../../../src/telemetry/counters.ts';
 
 test('totals derive from the per-reason, per-verdict columns summed over worker rows', () => {
   const counters = new SharedCounters(SharedCounters.create(2));

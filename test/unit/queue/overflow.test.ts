@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OverflowCounter } from '../../src/queue/overflow.ts';
+import { OverflowCounter } from '../../../src/queue/overflow.ts';
 
 const queue = (queue: number, idSequence: number) => ({ queue, idSequence, portId: 1, queueTotal: 0, copyMode: 2, copyRange: 2048, queueDropped: 0, userDropped: 0 });
 

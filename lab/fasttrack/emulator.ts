@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * A FastTrack client emulator that behaves like FTWALL.md's three modes (tests, not product).
+ * A FastTrack client emulator that behaves like docs/FTWALL.md's three modes (the lab's, not the product).
  *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [timing options]
  * It keeps a cache of supernode addresses and hides a quarter of them from mode 1:
  *  1. UDP flood: 0x27 pings to every visible address; each pong is followed by 0x2A and a TCP SYN.
@@ -44,7 +44,7 @@ const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function hideQuarter(): void {
-  // Every fourth address is never revealed in mode 1 (FTWALL.md: mode 2 mixes in ones never revealed).
+  // Every fourth address is never revealed in mode 1 (docs/FTWALL.md: mode 2 mixes in ones never revealed).
   hidden = new Set(cache.filter((_, i) => i % 4 === 3).map(key));
   report.hiddenAddresses = hidden.size;
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Builds IPv4 packets for unit tests (checksums are not needed by the parser and left zero). */
-import { ipFromString } from '../../src/core/packet.ts';
+/**
+ * Builds IPv4 packets for the unit tests and the state-scale bench (checksums are not needed by
+ * the parser and left zero).
+ */
+import { ipFromString } from '../src/core/packet.ts';
 
 export interface PacketSpec {
   protocol: number;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HttpMarker, findHttpMarker, findSupernodeAddress } from '../../../src/core/http-markers.ts';
+import { HttpMarker, findHttpMarker, findSupernodeAddress } from '../../../../../src/core/protocols/fasttrack/http.ts';
 
 const marker = (text: string) => { const b = Buffer.from(text, 'latin1'); return findHttpMarker(b, 0, b.length); };
 const supernode = (text: string) => { const b = Buffer.from(text, 'latin1'); return findSupernodeAddress(b, 0, b.length); };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Runs the supernodes and the emulator inside a test bed (used by the e2e tests and the demo). */
+/** Runs the supernodes and the emulator inside a test bed (used by the e2e and container tests and the demo). */
 import { fileURLToPath } from 'node:url';
 import { JsonLines, type JsonLine } from '../json-lines.ts';
 import { ReportingProcess } from '../traffic.ts';

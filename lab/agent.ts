@@ -154,7 +154,9 @@ if (role === 'udp-server') {
   setTimeout(() => { print({ connected, reply }); socket.destroy(); process.exit(0); }, timeoutMs);
 } else if (role === 'udp-hash-server') {
   const { host, port } = address(options.bind!);
-  const socket = dgram.createSocket('udp4');
+  // A replay sends thousands of datagrams in bursts: a default-sized buffer overflows (and loses
+  // some) whenever this process is slow to read, which is not what a delivery test measures.
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
   let hashes: string[] = [];
   socket.on('message', (message) => hashes.push(createHash('sha256').update(message).digest('hex')));
   socket.bind(port, host, () => print({ listening: true }));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { JsonLines, exitOf, type JsonLine } from './json-lines.ts';
 import type { TestBed } from './netns.ts';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 export class FtwallProcess {
   readonly child: ChildProcess;

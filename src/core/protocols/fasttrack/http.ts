@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * The safety net's matcher: FastTrack file-transfer HTTP at the start of a TCP flow
- * (FASTTRACK.md "File transfers"). Looks only at the header block: the request or status line
+ * (docs/FASTTRACK.md "File transfers"). Looks only at the header block: the request or status line
  * and the header lines before the first blank line. Pure; no allocation unless it matches.
  */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * FastTrack UDP recognition by full layout (../shared/docs/FASTTRACK.md). Never a 4-byte prefix,
+ * FastTrack UDP recognition by full layout (docs/FASTTRACK.md). Never a 4-byte prefix,
  * never a substring: each message type must match its whole structure, names are allow-listed
  * and anchored at their offset, and the name's NUL must be the payload's last byte. Pure.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Collects the JSON lines a child prints and lets a test wait for one (a readiness signal, not a sleep). */
+/** Collects the JSON lines a child prints and lets a caller wait for one (a readiness signal, not a sleep). */
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 

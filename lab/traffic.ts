@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Drives test/helpers/agent.ts inside test-bed namespaces. */
+/** Drives lab/agent.ts inside test-bed namespaces. */
 import { fileURLToPath } from 'node:url';
 import { JsonLines, type JsonLine } from './json-lines.ts';
 import type { TestBed } from './netns.ts';

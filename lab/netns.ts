@@ -7,7 +7,8 @@
  *   ...               ─┘   <p>-rtr   wan0 203.0.113.1
  *
  * Names carry a random prefix per run; traffic stays inside these namespaces (they have no link to the
- * host); destroy() deletes them all and is safe to call twice. Register it with the test's after().
+ * host); destroy() deletes them all and is safe to call twice. Register it with the test's after()
+ * (the bench and the demo also destroy it on process exit).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** FastTrack bytes for the emulator and the supernodes (from FASTTRACK.md; tests only). */
+/** FastTrack bytes for the emulator and the supernodes (from docs/FASTTRACK.md; the lab's, not the product's). */
 
 export interface PeerAddress { ip: string; port: number }
 

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * The contract every protocol module fulfils. ftwall's method is the same for each peer-to-peer
+ * protocol: recognise the client by its clear-text discovery, learn the peers it names or talks
+ * to, answer it so it keeps talking, lock the host, and keep the lock with a probe the client must
+ * answer. A module supplies only the protocol's bytes; the decision core (decide.ts), the state
+ * writer and the actions use this contract and never a protocol's bytes. Modules are pure: no
+ * sockets, no timers, nothing allocated per packet unless a reply or seed is built.
+ * Adding a protocol: one folder under protocols/ and one line in protocols/index.ts.
+ */
+
+/**
+ * What a UDP payload shows, as bits. STRONG: this protocol's discovery, from any host. WEAK:
+ * counts only from a host already identified as this protocol's client (a message too short or
+ * plain to stand alone). REQUEST (with STRONG): the client asks a peer and expects an answer: ftwall
+ * answers in the peer's name (spoofed reply) and keeps the request as the seed of its probes.
+ */
+export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4 } as const;
+
+/** A peer named inside a payload (e.g. an HTTP header), as numbers. */
+export interface NamedPeer {
+  ip: number;
+  port: number;
+}
+
+/** Bytes a module keeps of a client's request to build its probes from (at most). */
+export const PROBE_SEED_MAX_BYTES = 32;
+
+export interface ProtocolModule {
+  /** Lower-case name, as in FTWALL_PROTOCOLS, logs and metrics. */
+  readonly name: string;
+  /**
+   * TCP payload markers the kernel pre-matches (xt_string) so that only segments that may carry
+   * this protocol's clear-text session start reach userspace: [text, last IP-relative offset searched].
+   */
+  readonly tcpMarkers: ReadonlyArray<readonly [string, number]>;
+  /** UdpSign bits of the UDP payload bytes[offset, offset+length). */
+  recogniseUdp(bytes: Uint8Array, offset: number, length: number): number;
+  /** Whether a TCP payload (a flow's first data, queued by the markers) is this protocol's session start. */
+  recogniseTcp(bytes: Uint8Array, offset: number, length: number): boolean;
+  /** A further peer the recognised TCP payload names, or null. */
+  namedPeer(bytes: Uint8Array, offset: number, length: number): NamedPeer | null;
+  /** Whether a UDP payload sent to the router's probe port answers this protocol's probe. */
+  isProbeAnswer(bytes: Uint8Array, offset: number, length: number, fromIdentifiedClient: boolean): boolean;
+  /** The answer to a REQUEST payload that ftwall sends in the peer's name; null when none. */
+  buildReply(request: Uint8Array): Uint8Array | null;
+  /** The probe payload built from a client's kept request (its seed). */
+  buildProbe(seed: Uint8Array): Uint8Array;
+}
+
+/** What a module factory may read of the configuration. */
+export interface ProtocolOptions {
+  /** FastTrack network names (FTWALL_NETWORK_NAMES). */
+  networkNames: readonly string[];
+}
+
+export type ProtocolFactory = (options: ProtocolOptions) => ProtocolModule;

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * FastTrack (Kazaa, KazaaLite, iMesh, Grokster) as a protocol module (docs/FASTTRACK.md):
+ * - UDP: 0x27 pings and 0x28 pongs carry an allow-listed network name (strong; a ping is a request,
+ *   answered with a spoofed 0x28 pong and kept as the probe); 0x29 and 0x2A carry none (weak).
+ * - TCP: file-transfer HTTP at the start of a flow (GET /.hash=, GIVE, X-Kazaa- headers, the
+ *   client's agent), which may name a further supernode (X-Kazaa-SupernodeIP).
+ * - Probe: a copy of the client's own ping; any FastTrack datagram back to the probe port answers it.
+ */
+import type { NamedPeer, ProtocolModule, ProtocolOptions } from '../../protocol.ts';
+import { UdpSign } from '../../protocol.ts';
+import { HttpMarker, findHttpMarker, findSupernodeAddress } from './http.ts';
+import { pongFor } from './pong.ts';
+import { FastTrackUdp, NetworkNames, classifyFastTrackUdp, isWeak } from './udp.ts';
+
+/**
+ * The safety net's kernel pre-match: [marker, last byte offset searched from the IP header]. Only
+ * segments containing one are queued, so ordinary TCP data never reaches ftwall.
+ */
+const TCP_MARKERS: ReadonlyArray<readonly [string, number]> = [
+  ['GET /.hash=', 200],
+  ['GIVE ', 130],
+  ['X-Kazaa-', 1600],
+  ['KazaaClient', 1600],
+  ['PeerEnabler/', 1600],
+];
+
+export function createFastTrack(options: ProtocolOptions): ProtocolModule {
+  const names = new NetworkNames(options.networkNames);
+  return {
+    name: 'fasttrack',
+    tcpMarkers: TCP_MARKERS,
+    recogniseUdp(bytes, offset, length) {
+      const kind = classifyFastTrackUdp(bytes, offset, length, names);
+      if (kind === FastTrackUdp.NONE) return UdpSign.NONE;
+      if (isWeak(kind)) return UdpSign.WEAK;
+      return kind === FastTrackUdp.PING ? UdpSign.STRONG | UdpSign.REQUEST : UdpSign.STRONG;
+    },
+    recogniseTcp(bytes, offset, length) {
+      return findHttpMarker(bytes, offset, length) !== HttpMarker.NONE;
+    },
+    namedPeer(bytes, offset, length): NamedPeer | null {
+      const found = findSupernodeAddress(bytes, offset, length);
+      return found ? { ip: found[0], port: found[1] } : null;
+    },
+    isProbeAnswer(bytes, offset, length, fromIdentifiedClient) {
+      const kind = classifyFastTrackUdp(bytes, offset, length, names);
+      return kind !== FastTrackUdp.NONE && (fromIdentifiedClient || !isWeak(kind));
+    },
+    buildReply: pongFor,
+    buildProbe: (seed) => seed.slice(), // the caller reuses the seed buffer
+  };
+}
