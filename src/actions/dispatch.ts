@@ -4,12 +4,12 @@
  * confirmed peer is appended to the peer store and its bypassed UDP flows are cut (flow bypass
  * only); each spoof request becomes a spoofed pong (the spoofer's limits apply), logged at debug.
  */
+import type { FtEvent } from '../core/events.ts';
 import { ipToString } from '../core/packet.ts';
 import type { SpoofRequest } from '../state/apply.ts';
 import { peerLine } from '../state/peer-store.ts';
 import type { Stores } from '../state/stores.ts';
 import type { EventSink } from '../telemetry/event-sink.ts';
-import type { FtEvent } from '../core/events.ts';
 import { EVENT_MESSAGES } from '../telemetry/events.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { FlowCutter } from './flow-cutter.ts';
@@ -27,6 +27,7 @@ export interface DispatchTargets {
   log: Logger;
 }
 
+/** Turns worker batches into sink reports, store lines, flow cuts and spoofed pongs. */
 export class BatchDispatcher {
   readonly #targets: DispatchTargets;
 

@@ -11,6 +11,7 @@ import type { OverflowCounter } from './overflow.ts';
 /** At most one overload warning per this many ms. */
 export const OVERLOAD_LOG_INTERVAL_MS = 10_000;
 
+/** What the overload warning reads. */
 export interface OverloadReportOptions {
   overflow: OverflowCounter;
   /** FTWALL_FAIL=closed: overflowed packets were dropped, not passed. */
@@ -20,6 +21,7 @@ export interface OverloadReportOptions {
   log: Logger;
 }
 
+/** The rate-bounded overload warning; report() runs every OVERLOAD_LOG_INTERVAL_MS. */
 export class OverloadReport {
   readonly #options: OverloadReportOptions;
   #reported = 0;

@@ -24,6 +24,7 @@ export interface RulesWatchdogOptions {
   log: Logger;
 }
 
+/** Checks, and if need be reinstalls, one installed plan; check() runs every RULES_CHECK_INTERVAL_MS. */
 export class RulesWatchdog {
   readonly #options: RulesWatchdogOptions;
 

@@ -23,6 +23,7 @@ export const CLIENT_STORE_SAVE_MS = 5000;
 /** The settings the stores use. */
 export type StoresConfig = Pick<Config, 'stateDir' | 'maxPeers' | 'lockSeconds' | 'peerQuorum' | 'neverPeer'>;
 
+/** The peer and client stores of one run, over the shared tables; inert without FTWALL_STATE_DIR. */
 export class Stores {
   readonly #config: StoresConfig;
   readonly #state: SharedState;

@@ -9,10 +9,10 @@
  *   when its lock expires.
  */
 import { context, trace, type Tracer } from '@opentelemetry/api';
+import type { FtEvent } from '../core/events.ts';
 import type { ClientDirectory } from '../state/client-dir.ts';
 import { Episodes } from './episodes.ts';
 import { EventLimiter } from './event-limiter.ts';
-import type { FtEvent } from '../core/events.ts';
 import { EVENT_MESSAGES } from './events.ts';
 import type { Logger } from './logger.ts';
 
@@ -21,6 +21,7 @@ export const EVENT_LINES_PER_SECOND = 50;
 /** Events that change nothing the client store keeps. */
 const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'safety_net_hit', 'probe_sent']);
 
+/** What the sink writes to. */
 export interface EventSinkOptions {
   log: Logger;
   tracer: Tracer;
@@ -28,6 +29,7 @@ export interface EventSinkOptions {
   onClientsChanged: () => void;
 }
 
+/** The one consumer of state-change events on the main thread. */
 export class EventSink {
   readonly #log: Logger;
   readonly #episodes: Episodes;
