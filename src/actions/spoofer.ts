@@ -59,13 +59,16 @@ export class Spoofer {
     options.socket.setOption(SOL_SOCKET, SO_MARK, options.mark >>> 0);
   }
 
-  /** Sends the reply to one request; 'no_reply' when its protocol has none for it (not counted). */
+  /** Sends the reply to one request; 'no_reply' when its protocol has none for it. */
   send(request: SpoofRequest, nowMs = Date.now()): SpoofOutcome | 'no_reply' {
-    const payload = this.#options.protocols[request.protocol]?.buildReply(request.request);
-    if (!payload) return 'no_reply';
+    const protocol = this.#options.protocols[request.protocol];
+    if (!protocol) return 'no_reply';
     const outcome = this.#admit(request, nowMs);
     this.counts[outcome]++;
     if (outcome !== 'sent') return outcome;
+    // Built only once admitted: a spray of requests allocates nothing past the limits.
+    const payload = protocol.buildReply(Buffer.from(request.request, 'latin1'));
+    if (!payload) return 'no_reply';
     const packet = buildUdpPacket({
       srcIp: request.peerIp, dstIp: request.clientIp, srcPort: request.peerPort, dstPort: request.clientPort,
       payload, id: randomInt(0, 0x10000),

@@ -29,7 +29,7 @@ const learned: FtEvent = { event: 'peer_learned', source: 'udp', confirmed: fals
 const learnedConfirmed: FtEvent = { event: 'peer_learned', source: 'udp', confirmed: true, ...packetFields('192.168.1.11', '198.51.100.8', 80) };
 const confirmed: FtEvent = { event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.12', '198.51.100.7', 1214) };
 const lock: FtEvent = { event: 'lock_started', lock_until: '2026-01-01T00:02:00.000Z', ...packetFields('192.168.1.10') };
-const request: SpoofRequest = { protocol: 0, clientIp: ipFromString('192.168.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, request: new Uint8Array([0x27, 0, 0, 0, 0x29]) };
+const request: SpoofRequest = { protocol: 0, clientIp: ipFromString('192.168.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, request: '\x27\0\0\0\x29' };
 
 test('every event goes to the sink; learned and confirmed peers go to the store in one append and have their flows cut', () => {
   const { dispatcher, reported, appended, cuts } = setup();

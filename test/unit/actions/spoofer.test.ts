@@ -19,7 +19,7 @@ class FakeRaw implements RawSender {
 const PING = Uint8Array.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]);
 const protocols = createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES });
 const request = (client: string, peer: string, peerPort = 1214) => ({
-  protocol: 0, clientIp: ipFromString(client), clientPort: 3531, peerIp: ipFromString(peer), peerPort, request: PING,
+  protocol: 0, clientIp: ipFromString(client), clientPort: 3531, peerIp: ipFromString(peer), peerPort, request: Buffer.from(PING).toString('latin1'),
 });
 
 test('pongs go only to LAN hosts, once per pair per second, under a global rate, marked', () => {
