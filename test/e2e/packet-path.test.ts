@@ -88,13 +88,18 @@ describe('packet path', { skip }, () => {
     try {
       await ftwall.ready();
       // A paced flow (about one datagram a millisecond) and a TCP stream: their first packet only.
+      // The flow's first datagram goes alone: once it has arrived, ftwall has decided it and its
+      // flow carries the bypass mark (packets sent while it waits in the queue are queued too: see
+      // the burst below, and README "Limitations").
       let before = packetsQueued(bed);
       await udpServer.report();
-      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 500, size: 300, interval: 1, from: 40500 });
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 1, size: 300, from: 40500 });
+      assert.equal((await udpServer.report()).unique, 1);
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 499, size: 300, interval: 1, from: 40500 });
       runAgent(bed, client(), 'tcp-send', { to: `${SERVER}:6000`, bytes: 8_000_000 });
-      assert.equal((await udpServer.report()).unique, 500);
+      assert.equal((await udpServer.report()).unique, 499);
       let queued = packetsQueued(bed) - before;
-      assert.ok(queued <= 4, `${queued} of ~6000 packets reached userspace (the UDP flow's first, the SYN)`);
+      assert.ok(queued <= 2, `${queued} of ~6000 packets reached userspace (the UDP flow's first, the SYN)`);
       // A flow that starts with a burst: what is in flight before the first verdict is queued too.
       before = packetsQueued(bed);
       runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 3000, size: 300, from: 40501 });
