@@ -23,6 +23,18 @@ export interface NamedPeer {
   port: number;
 }
 
+/**
+ * The shape of a protocol's UDP discovery, for the kernel's pre-match: datagrams whose first payload
+ * byte and payload length fall in these ranges are queued even on a flow judged clean, so a client
+ * cannot open a flow with junk and then talk on it unseen; ordinary bulk UDP stays in the kernel.
+ */
+export interface UdpShape {
+  /** Inclusive range of the first payload byte. */
+  firstByte: readonly [number, number];
+  /** Inclusive range of the payload length in bytes. */
+  payloadLength: readonly [number, number];
+}
+
 /** Bytes a module keeps of a client's request to build its probes from (at most). */
 export const PROBE_SEED_MAX_BYTES = 32;
 
@@ -34,6 +46,8 @@ export interface ProtocolModule {
    * this protocol's clear-text session start reach userspace: [text, last IP-relative offset searched].
    */
   readonly tcpMarkers: ReadonlyArray<readonly [string, number]>;
+  /** The shapes of its UDP datagrams that the kernel queues whatever their flow's mark. */
+  readonly udpShapes: readonly UdpShape[];
   /** UdpSign bits of the UDP payload bytes[offset, offset+length). */
   recogniseUdp(bytes: Uint8Array, offset: number, length: number): number;
   /** Whether a TCP payload (a flow's first data, queued by the markers) is this protocol's session start. */

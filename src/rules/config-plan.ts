@@ -6,8 +6,10 @@ import { planRules, type TablePlan } from './plan.ts';
 
 /** The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well. */
 export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
+  const protocols = protocolsFor(config);
   return planRules({
-    tcpMarkers: protocolsFor(config).flatMap((module) => module.tcpMarkers),
+    tcpMarkers: protocols.flatMap((module) => module.tcpMarkers),
+    udpShapes: protocols.flatMap((module) => module.udpShapes),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,

@@ -4,6 +4,8 @@
  * then add this plan; uninstall = remove everything ftwall owns (found in iptables-save output).
  */
 
+import type { UdpShape } from '../core/protocol.ts';
+
 /** Every chain ftwall creates starts with this; nothing else of ours exists. */
 export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern in findOwned
 export const FORWARD_CHAIN = `${CHAIN_PREFIX}FORWARD`;
@@ -29,10 +31,26 @@ export interface RulePlanOptions {
    * data never reaches ftwall.
    */
   tcpMarkers: ReadonlyArray<readonly [string, number]>;
+  /** The protocol modules' UDP shapes, queued whatever their flow's bypass mark (flow bypass only). */
+  udpShapes: readonly UdpShape[];
   /** Mark bit of flows judged clean; 0 disables flow bypass. */
   bypassMark: number;
   /** Fail closed: no --queue-bypass, so queued traffic is dropped while nobody reads the queues. */
   failClosed?: boolean;
+}
+
+/**
+ * The u32 expression for a UDP shape (first fragments only): the payload's first byte, at the IP
+ * header length plus 8, and the UDP length field (payload + 8), at the IP header length plus 4.
+ */
+export function udpShapeMatch(shape: UdpShape): string {
+  const [firstLow, firstHigh] = shape.firstByte;
+  const [lengthLow, lengthHigh] = shape.payloadLength;
+  return [
+    '4&0x1FFF=0', // the fragment offset (low 13 bits of the word at 4) is 0
+    `0>>22&0x3C@8>>24=${hex(firstLow)}:${hex(firstHigh)}`,
+    `0>>22&0x3C@4>>16=${lengthLow + 8}:${lengthHigh + 8}`,
+  ].join('&&');
 }
 
 /** Rules of one table: chains to create, rules appended to them, jumps inserted into built-ins. */
@@ -62,6 +80,12 @@ export function planRules(options: RulePlanOptions): TablePlan {
   const rules: string[][] = [];
   // Our chains are entered only from the LAN interfaces (see the jumps): no -i inside them.
   if (options.bypassMark) {
+    // A protocol-shaped datagram is decided even on a flow judged clean (a client may open a flow
+    // with junk): a u32 pre-match of its first byte and length, on packets not yet decided. It is
+    // the first rule, so bulk UDP pays for it: two u32 word reads.
+    for (const shape of options.udpShapes) {
+      rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', '-m', 'mark', '!', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-m', 'u32', '--u32', udpShapeMatch(shape), ...queue]);
+    }
     // Bypassed UDP flows leave first: the safety net is TCP only, and this is the rule nearly every
     // packet of a bulk UDP flow meets, so the fewer rules before it, the better.
     rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);

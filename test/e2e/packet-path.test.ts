@@ -160,6 +160,32 @@ describe('packet path', { skip }, () => {
     }
   });
 
+  test('a flow opened with junk is bypassed, yet a FastTrack ping on it is still decided: dropped, its peer learned (u32 pre-match)', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      await udpServer.report();
+      // One junk datagram: the flow is judged clean and bypassed (it arrives).
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5000`, count: 1, size: 100, from: 40700 });
+      assert.equal((await udpServer.report()).unique, 1);
+      const queuedBefore = packetsQueued(bed);
+      // Then the client's ping, on the same flow.
+      const ping = Buffer.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]).toString('hex');
+      runAgent(bed, client(), 'udp-once', { to: `${SERVER}:5000`, hex: ping, from: 40700 });
+      const learned = await ftwall.waitForEvent('peer_learned');
+      assert.equal(learned.dest_port, 5000);
+      assert.equal(packetsQueued(bed) - queuedBefore, 1, 'the ping was queued despite the flow\'s bypass mark');
+      assert.equal((await udpServer.report()).datagrams, 0, 'and dropped');
+      // Bulk datagrams on a bypassed flow stay in the kernel.
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5001`, count: 1, size: 100, from: 40701 });
+      const bulkBefore = packetsQueued(bed);
+      runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5001`, count: 200, size: 100, interval: 1, from: 40701 });
+      assert.equal(packetsQueued(bed) - bulkBefore, 0);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
   test('a worker that crashes under traffic is restarted; its queue passes traffic meanwhile; decisions resume', async (t) => {
     const hook = new URL('../helpers/crash-worker.ts', import.meta.url).pathname;
     const ftwall = FtwallProcess.start(bed, {

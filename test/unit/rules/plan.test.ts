@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createProtocols } from '../../../src/core/protocols/index.ts';
-import { findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
+import { udpShapeMatch, findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
-const tcpMarkers = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }).flatMap((module) => module.tcpMarkers);
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers };
+const fasttrack = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] });
+const tcpMarkers = fasttrack.flatMap((module) => module.tcpMarkers);
+const udpShapes = fasttrack.flatMap((module) => module.udpShapes);
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers, udpShapes };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);
@@ -131,4 +133,17 @@ test('a table is pristine only with built-in ACCEPT chains and no rules', () => 
 test('queued-by-rules sums only ftwall\'s NFQUEUE rule counters', () => {
   const save = '*filter\n:FORWARD ACCEPT [9:9]\n[5:500] -A FORWARD -i lan0 -j FTWALL-FORWARD\n[3:300] -A FTWALL-FORWARD -p udp -j NFQUEUE --queue-num 1\n[4:400] -A FTWALL-INPUT -p udp -m udp --dport 41214 -j NFQUEUE --queue-num 1\n[7:700] -A OTHER -j NFQUEUE --queue-num 9\nCOMMIT\n';
   assert.equal(queuedByRules(save), 7);
+});
+
+test('with flow bypass, FastTrack-shaped UDP is queued before the bypass rule, whatever the flow\'s mark; never a decided packet', () => {
+  const plan = planRules({ ...options, bypassMark: 0x200000 });
+  const first = plan.rules[0]!.join(' ');
+  assert.equal(first, `-A FTWALL-FORWARD -p udp -m mark ! --mark 0x100000/0x100000 -m u32 --u32 ${udpShapeMatch(udpShapes[0]!)} -j NFQUEUE --queue-balance 10:11 --queue-bypass`);
+  assert.match(plan.rules[1]!.join(' '), /-m connmark --mark 0x200000\/0x200000 -j RETURN/, 'then the bypass');
+  assert.doesNotMatch(renderInstall(planRules(options)), /u32/, 'without bypass every datagram is queued anyway');
+});
+
+test('the FastTrack shape: first byte 0x27-0x2A, payload 5 to 12 + the longest name (UDP length + 8), first fragments only', () => {
+  assert.deepEqual(udpShapes, [{ firstByte: [0x27, 0x2a], payloadLength: [5, 17] }]);
+  assert.equal(udpShapeMatch(udpShapes[0]!), '4&0x1FFF=0&&0>>22&0x3C@8>>24=0x27:0x2a&&0>>22&0x3C@4>>16=13:25');
 });

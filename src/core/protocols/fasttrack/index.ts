@@ -30,6 +30,8 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
   return {
     name: 'fasttrack',
     tcpMarkers: TCP_MARKERS,
+    // 0x27 to 0x2A: from the 5-byte 0x2A to a 0x28 pong with the longest configured name.
+    udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 12 + names.longest] }],
     recogniseUdp(bytes, offset, length) {
       const kind = classifyFastTrackUdp(bytes, offset, length, names);
       if (kind === FastTrackUdp.NONE) return UdpSign.NONE;
