@@ -8,6 +8,10 @@
  *   tcp-server bind=IP:PORT        reports bytes and sha256 per connection
  *   udp-send to=IP:PORT count=N size=S [interval=MS] [from=PORT]
  *   udp-once to=IP:PORT hex=BYTES [from=PORT]   one datagram
+ *   tcp-echo bind=IP:PORT          echoes every TCP stream back
+ *   tcp-trickle to=IP:PORT seconds=S [every=MS]  one long TCP session: 64 bytes every MS (100), echoed
+ *                                  back by tcp-echo; prints {flowing} at the first echo, then at the end
+ *                                  {connected, echoed, lastEchoAt} (epoch ms of the last echo)
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
@@ -75,6 +79,37 @@ if (role === 'udp-server') {
   });
   server.listen(port, host, () => print({ listening: true }));
   onReport(() => ({ streams }));
+} else if (role === 'tcp-echo') {
+  const { host, port } = address(options.bind!);
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.pipe(socket);
+  });
+  server.listen(port, host, () => print({ listening: true }));
+} else if (role === 'tcp-trickle') {
+  const { host, port } = address(options.to!);
+  const every = Number(options.every ?? 100);
+  const endAt = Date.now() + Number(options.seconds ?? 10) * 1000;
+  const socket = net.connect({ host, port });
+  let echoed = 0;
+  let lastEchoAt = 0;
+  let connected = false;
+  socket.on('error', () => {});
+  socket.on('connect', () => { connected = true; });
+  socket.on('data', (chunk) => {
+    if (echoed === 0) print({ flowing: true });
+    echoed += chunk.length;
+    lastEchoAt = Date.now();
+  });
+  const timer = setInterval(() => {
+    if (Date.now() < endAt) {
+      if (connected) socket.write(Buffer.alloc(64, 0x61));
+      return;
+    }
+    clearInterval(timer);
+    print({ connected, echoed, lastEchoAt });
+    socket.destroy();
+  }, every);
 } else if (role === 'udp-send') {
   const { host, port } = address(options.to!);
   const count = Number(options.count ?? 100);

@@ -39,7 +39,7 @@ export class ReportingProcess {
 
 /** An agent server role (see agent.ts). */
 export const AgentServer = {
-  start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server', bind: string): Promise<ReportingProcess> {
+  start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server' | 'tcp-echo', bind: string): Promise<ReportingProcess> {
     return ReportingProcess.start(bed, ns, [process.execPath, AGENT, role, `bind=${bind}`], `${role} on ${bind}`);
   },
 };
@@ -48,6 +48,19 @@ export const AgentServer = {
 export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
+}
+
+/**
+ * A long TCP session (agent role tcp-trickle, against a tcp-echo server): resolves `flowing` at the
+ * first echo, `finished` with { connected, echoed, lastEchoAt } when its time is up.
+ */
+export function startTrickle(bed: TestBed, ns: string, to: string, seconds: number): { flowing: Promise<JsonLine>; finished: Promise<JsonLine> } {
+  const child = bed.spawn(ns, [process.execPath, AGENT, 'tcp-trickle', `to=${to}`, `seconds=${seconds}`, 'every=50']);
+  const lines = new JsonLines(child.stdout!);
+  return {
+    flowing: lines.waitFor((line) => line.flowing === true, 10_000, 'the trickle flowing'),
+    finished: lines.waitFor((line) => 'echoed' in line, (seconds + 10) * 1000, 'the trickle finished'),
+  };
 }
 
 /** iptables-save of a namespace without comments and counters, for before/after comparisons. */

@@ -12,6 +12,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
+import { cutFlowsToKnownPeers } from './actions/flow-cutter.ts';
 import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, logConfig } from './config/load.ts';
 import { protocolsFor } from './config/protocols.ts';
@@ -127,7 +128,8 @@ export class Daemon {
 
   async #start(): Promise<void> {
     const log = this.#log;
-    ({ config: this.#config, featuresOff: this.#featuresOff } = await switchOffWhatCannotWork(this.#config, log));
+    const fitted = await switchOffWhatCannotWork(this.#config, log);
+    ({ config: this.#config, featuresOff: this.#featuresOff } = fitted);
     const config = this.#config;
     logConfig(config, log);
     try {
@@ -148,7 +150,7 @@ export class Daemon {
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
       const protocols = protocolsFor(config);
-      const actions = this.#actions = await openActions(config, lan, protocols, log);
+      const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
@@ -161,6 +163,7 @@ export class Daemon {
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
+      if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, log));
 
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * Cuts bypassed UDP flows to a peer learned after they were judged clean: deletes their conntrack
- * entries over ctnetlink (nfqueue-bindings, no program to run), so their next packet is a new flow,
- * queued and dropped as going to a known peer. TCP needs nothing: a new connection always starts
- * with a queued SYN. A LAN host that sprays pings at random addresses must not turn into a stream
- * of kernel table walks: at most CUTS_PER_SECOND deletions start per second (the rest are skipped
- * and counted), MAX_RUNNING at once on the libuv pool, MAX_WAITING queued behind them.
+ * Cuts the flows to a peer that were open before ftwall knew it (judged clean and bypassed, or
+ * established before ftwall started or while it was down): deletes their conntrack entries, UDP
+ * and TCP, over ctnetlink (nfqueue-bindings, no program to run). The next packet of such a flow is
+ * then new to conntrack: a UDP datagram is queued as any new flow is, a TCP segment by the rule for
+ * mid-stream pick-ups; both are dropped as going to a known peer. A LAN host that sprays pings at
+ * random addresses must not turn into a stream of kernel table walks: at most CUTS_PER_SECOND
+ * deletions start per second (the rest are skipped and counted), MAX_RUNNING at once on the libuv
+ * pool, MAX_WAITING queued behind them. At start, one dump cuts the flows to every known peer.
  */
 import { deleteConntrack, type ConntrackDeletion, type ConntrackFilter } from 'nfqueue-bindings';
+import { ipToString } from '../core/packet.ts';
 import { TokenBucket } from '../core/token-bucket.ts';
+import type { SharedTable } from '../state/shared-table.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 const MAX_RUNNING = 4;
 const MAX_WAITING = 256;
@@ -57,7 +62,7 @@ export class FlowCutter {
     }
   }
 
-  /** Deletes the conntrack entries of UDP flows to ip:port (asynchronously). */
+  /** Deletes the conntrack entries of UDP and TCP flows to ip:port (asynchronously). */
   cut(ip: string, port: number, nowMs = Date.now()): void {
     this.counts.requested++;
     if (!this.#bucket.take(nowMs)) {
@@ -72,6 +77,23 @@ export class FlowCutter {
     this.#next();
   }
 
+  /**
+   * Deletes the flows to every one of `peers` in one dump (at start: flows established before ftwall
+   * ran, or while it was down). Resolves with how many entries it deleted; never rejects.
+   */
+  async cutAll(peers: ReadonlyArray<readonly [string, number]>): Promise<number> {
+    if (peers.length === 0) return 0;
+    try {
+      const { deleted } = await this.#deleteFlows({ destinations: peers });
+      this.counts.cut += deleted;
+      return deleted;
+    } catch (error) {
+      this.counts.failed++;
+      this.#onError(`cannot delete the conntrack entries of flows to known peers: ${(error as Error).message}`);
+      return 0;
+    }
+  }
+
   /** Deletions started and not yet finished. */
   get running(): number {
     return this.#running;
@@ -81,8 +103,9 @@ export class FlowCutter {
     while (this.#running < MAX_RUNNING && this.#waiting.length > 0) {
       const [ip, port] = this.#waiting.shift()!;
       this.#running++;
-      this.#deleteFlows({ protocol: 'udp', destination: ip, destinationPort: port }).then(
-        (result) => { this.counts.cut += result.deleted; },
+      const cut = (protocol: 'udp' | 'tcp') => this.#deleteFlows({ protocol, destination: ip, destinationPort: port });
+      Promise.all([cut('udp'), cut('tcp')]).then(
+        ([udp, tcp]) => { this.counts.cut += udp.deleted + tcp.deleted; },
         (error: Error) => {
           this.counts.failed++;
           if (!this.#errorReported) {
@@ -96,4 +119,16 @@ export class FlowCutter {
       });
     }
   }
+}
+
+/**
+ * With the rules in place (so a cut flow's next packet is decided), cuts the flows to every peer
+ * in `peers` (the shared peer table at start): sessions opened before ftwall started, or while it
+ * was down.
+ */
+export async function cutFlowsToKnownPeers(cutter: FlowCutter, peers: SharedTable, log: Logger): Promise<void> {
+  const known: Array<[string, number]> = [];
+  peers.forEach((_slot, ip, port) => known.push([ipToString(ip), port]));
+  const cut = await cutter.cutAll(known);
+  if (cut > 0) log.info({ event: 'flows_cut', peers: known.length, flows: cut }, `cut ${cut} flows to known peers left from before start`);
 }

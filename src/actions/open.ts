@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * Opens what the main thread acts through: the raw socket of spoofed pongs, the probe socket
- * (FTWALL_PROBE_PORT; a port it cannot bind is a ConfigError) and, with flow bypass, the flow
- * cutter. Both sockets send to `lan` hosts only, at most FTWALL_SPOOF_RATE per second each.
+ * (FTWALL_PROBE_PORT; a port it cannot bind is a ConfigError) and, where conntrack entries can be
+ * deleted, the flow cutter. Both sockets send to `lan` hosts only, at most FTWALL_SPOOF_RATE per second each.
  */
 import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -17,18 +17,18 @@ import { Spoofer, openRawSender } from './spoofer.ts';
 export interface OpenActions {
   spoofer: Spoofer;
   probes: ProbeSocket;
-  /** Present with flow bypass only. */
+  /** Present where conntrack entries can be deleted (system/features.ts). */
   flowCutter: FlowCutter | undefined;
   close(): void;
 }
 
 /** Opens the spoofer (replies built by `protocols`), the flow cutter and the probe socket; a failure leaves nothing open. */
-export async function openActions(config: Config, lan: CidrList, protocols: readonly ProtocolModule[], log: Logger): Promise<OpenActions> {
+export async function openActions(config: Config, lan: CidrList, protocols: readonly ProtocolModule[], canCutFlows: boolean, log: Logger): Promise<OpenActions> {
   const spoofer = new Spoofer({
     protocols, lanNetworks: lan, ratePerSecond: config.spoofRate, mark: config.mark, socket: await openRawSender(),
     onError: (error) => log.debug({ event: 'spoof_send_failed', error: error.message }, 'spoofed pong not sent'),
   });
-  const flowCutter = config.flowBypass ? new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message)) : undefined;
+  const flowCutter = canCutFlows ? new FlowCutter((message) => log.error({ event: 'flow_cut_failed' }, message)) : undefined;
   const probes = await ProbeSocket.open({ port: config.probePort, lanNetworks: lan, ratePerSecond: config.spoofRate }).catch((error: Error) => {
     spoofer.close();
     throw new ConfigError(`FTWALL_PROBE_PORT: cannot bind UDP port ${config.probePort}: ${error.message}`);

@@ -61,8 +61,7 @@ export class CoreDecider implements PacketDecider {
       this.#decideUdp(packet, out);
     } else if (packet.protocol === Protocol.TCP) {
       if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, nowTicks, out);
-      else if (packet.payloadLength > 0) this.#decideTcpData(packet, out);
-      else out.reason = Reason.NOT_FASTTRACK;
+      else this.#decideTcpSegment(packet, out);
     }
     if (!onLan) this.#teachNothing(out);
     else if (out.learnPeer && this.#policy.neverPeer.contains(packet.dstIp)) {
@@ -178,6 +177,21 @@ export class CoreDecider implements PacketDecider {
       out.reason = Reason.CLIENT_LOCKED;
       out.verdict = Verdict.DROP;
     }
+  }
+
+  /**
+   * A TCP segment that is not a SYN: queued because it carries a protocol's marker (the safety net)
+   * or because conntrack did not know its flow (opened before ftwall ran, or cut when its peer was
+   * learned). A flow to a known peer is dropped and locks its host, as its SYN would have.
+   */
+  #decideTcpSegment(packet: PacketView, out: Decision): void {
+    if (packet.payloadLength > 0) this.#decideTcpData(packet, out);
+    else out.reason = Reason.NOT_FASTTRACK;
+    if (out.reason !== Reason.NOT_FASTTRACK || !this.#peerGoverns(packet, out)) return;
+    out.reason = Reason.KNOWN_PEER_TCP;
+    out.verdict = Verdict.DROP;
+    out.identifyClient = true;
+    out.lockClient = this.#policy.lockEnabled;
   }
 
   /** The first module that recognises the TCP payload as its session start, or -1. */

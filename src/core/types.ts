@@ -22,11 +22,13 @@ export const Reason = {
   PROBE_ANSWER: 8,
   /** A peer learned from too few clients, from a host not identified as a FastTrack client: passed. */
   UNCONFIRMED_PEER: 9,
+  /** A TCP segment of a flow conntrack did not know (opened before ftwall ran, or cut) to a known peer. */
+  KNOWN_PEER_TCP: 10,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
   'not_inspected', 'not_fasttrack', 'exempt', 'fasttrack_udp', 'known_peer_udp',
-  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer',
+  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp',
 ] as const;
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */

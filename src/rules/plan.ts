@@ -104,6 +104,9 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.
   if (options.bypassMark) rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
+  // A TCP segment of a flow conntrack does not know: opened before ftwall ran (or while it was
+  // down), or cut by ftwall when its peer was learned. Decided once, then bypassed or dropped.
+  rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...queue]);
   // docs/FTWALL.md: UDP and TCP SYNs from the LAN, forwarded.
   rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', ...queue]);
   rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '--syn', ...queue]);

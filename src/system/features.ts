@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
- * Features this host cannot run, switched off at start instead of failing. Flow bypass is safe
- * only while ftwall can cut a bypassed flow whose peer it learns later (conntrack over netlink): a
- * host without that runs with bypass off (every packet decided), slower, never less safe. Said in
- * a warning, and listed for the `ftwall.feature.off` metric.
+ * Features this host cannot run, switched off at start instead of failing. Cutting flows to newly
+ * learned peers (and flows from before start) needs conntrack deletion over netlink; flow bypass is
+ * safe only with it: a host without it runs with both off (every packet decided), slower, and
+ * without the cuts. Each said in a warning, and listed for the `ftwall.feature.off` metric.
  */
 import { FlowCutter } from '../actions/flow-cutter.ts';
 import type { Config } from '../config/schema.ts';
@@ -13,14 +13,24 @@ import type { Logger } from '../telemetry/logger.ts';
 export interface FittedConfig {
   config: Config;
   featuresOff: Record<string, string>;
+  /** Conntrack entries can be deleted: flows to newly learned peers are cut. */
+  canCutFlows: boolean;
 }
 
 /** `config` less what this host cannot do; `canCutFlows` says why conntrack entries cannot be deleted (null: they can). */
 export async function switchOffWhatCannotWork(config: Config, log: Logger, canCutFlows: () => Promise<string | null> = () => FlowCutter.check()): Promise<FittedConfig> {
-  if (!config.flowBypass) return { config, featuresOff: {} };
   const reason = await canCutFlows();
-  if (reason === null) return { config, featuresOff: {} };
-  log.warn({ event: 'feature_off', feature: 'flow_bypass', error: reason },
-    `flow bypass switched off: conntrack entries cannot be deleted on this host (${reason}); every packet of every LAN flow is decided instead`);
-  return { config: Object.freeze({ ...config, flowBypass: false }), featuresOff: { flow_bypass: reason } };
+  if (reason === null) return { config, featuresOff: {}, canCutFlows: true };
+  const featuresOff: Record<string, string> = {};
+  let fitted = config;
+  if (config.flowBypass) {
+    log.warn({ event: 'feature_off', feature: 'flow_bypass', error: reason },
+      `flow bypass switched off: conntrack entries cannot be deleted on this host (${reason}); every packet of every LAN flow is decided instead`);
+    featuresOff.flow_bypass = reason;
+    fitted = Object.freeze({ ...config, flowBypass: false });
+  }
+  log.warn({ event: 'feature_off', feature: 'flow_cut', error: reason },
+    `flow cuts switched off: conntrack entries cannot be deleted on this host (${reason}); a flow opened before its peer was known (or before ftwall started) runs on`);
+  featuresOff.flow_cut = reason;
+  return { config: fitted, featuresOff, canCutFlows: false };
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../../lab/ftwall-process.ts';
 import { PEER_NET, TestBed, privilegedSkipReason } from '../../lab/netns.ts';
-import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
+import { AgentServer, httpGet, iptablesSnapshot, packetsQueued, runAgent, runAgentAsync, startTrickle, type ReportingProcess } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const SERVER = `${PEER_NET}.7`;
@@ -181,6 +181,51 @@ describe('packet path', { skip }, () => {
       const bulkBefore = packetsQueued(bed);
       runAgent(bed, client(), 'udp-send', { to: `${SERVER}:5001`, count: 200, size: 100, interval: 1, from: 40701 });
       assert.equal(packetsQueued(bed) - bulkBefore, 0);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('a TCP session opened before ftwall started, to a stored peer, is cut at start', async () => {
+    await AgentServer.start(bed, bed.internet, 'tcp-echo', `${SERVER}:6100`);
+    const state = `${bed.tempDir}/state-before-start`;
+    mkdirSync(state, { recursive: true });
+    writeFileSync(`${state}/peers.txt`, `${SERVER}:6100\n`); // an operator-seeded peer
+    // A router that tracks connections before ftwall starts (any NAT or stateful rule does).
+    const tracking = ['FORWARD', '-m', 'conntrack', '--ctstate', 'NEW,ESTABLISHED,RELATED,INVALID'];
+    bed.run(bed.router, ['iptables', '-w', '-I', ...tracking]);
+    const trickle = startTrickle(bed, client(), `${SERVER}:6100`, 8);
+    await trickle.flowing; // established while nothing filters
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: state });
+    try {
+      await ftwall.ready();
+      const cut = ftwall.events('flows_cut')[0];
+      assert.ok(cut && Number(cut.flows) >= 1, 'the session\'s conntrack entry was deleted at start');
+      const readyAt = Date.now();
+      const result = await trickle.finished;
+      assert.ok(Number(result.echoed) > 0);
+      assert.ok(Number(result.lastEchoAt) < readyAt + 500, `the session went on ${Number(result.lastEchoAt) - readyAt} ms after start`);
+      assert.ok(ftwall.events('lock_started').length >= 1 || ftwall.events('client_identified').length >= 1, 'its host is known as a client');
+    } finally {
+      await ftwall.stop();
+      bed.run(bed.router, ['iptables', '-w', '-D', ...tracking]);
+    }
+  });
+
+  test('a TCP session judged clean is cut once its destination is learned as a peer', async () => {
+    await AgentServer.start(bed, bed.internet, 'tcp-echo', `${SERVER}:6101`);
+    const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      const trickle = startTrickle(bed, client(), `${SERVER}:6101`, 6);
+      await trickle.flowing;
+      const ping = Buffer.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')]).toString('hex');
+      runAgent(bed, client(), 'udp-once', { to: `${SERVER}:6101`, hex: ping, from: 3531 });
+      await ftwall.waitForEvent('peer_learned');
+      const learnedAt = Date.now();
+      const result = await trickle.finished;
+      assert.ok(Number(result.lastEchoAt) < learnedAt + 500, `the session went on ${Number(result.lastEchoAt) - learnedAt} ms after its peer was learned`);
+      assert.ok(ftwall.events('lock_started').length >= 1, 'its host was locked, as a SYN to the peer would have');
     } finally {
       await ftwall.stop();
     }

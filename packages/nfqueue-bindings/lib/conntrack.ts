@@ -16,6 +16,8 @@ export interface ConntrackFilter {
   destination?: string;
   /** Needs a protocol. */
   destinationPort?: number;
+  /** The destination must be one of these ip:port pairs (one dump serves them all). */
+  destinations?: ReadonlyArray<readonly [string, number]>;
 }
 
 const PROTOCOL_NUMBERS = { tcp: 6, udp: 17 } as const;
@@ -37,5 +39,6 @@ export function deleteConntrack(filter: ConntrackFilter): Promise<ConntrackDelet
     source: ipv4Number(filter.source, 'source'),
     destination: ipv4Number(filter.destination, 'destination'),
     destinationPort: filter.destinationPort,
+    destinations: filter.destinations?.flatMap(([ip, port]) => [ipv4Number(ip, 'destinations')!, port]),
   });
 }

@@ -52,6 +52,8 @@ export interface NativeConntrackFilter {
   destination?: number;
   /** Needs a protocol. */
   destinationPort?: number;
+  /** Flat [address, port, ...]: the destination must be one of these (one dump for all). */
+  destinations?: number[];
 }
 
 /** What one deletion found: entries that matched, and how many of them it deleted itself. */

@@ -319,6 +319,18 @@ Napi::Value DeleteConntrackMethod(const Napi::CallbackInfo& info) {
   // Addresses arrive as host-order numbers (a.b.c.d = a<<24 | ...); the tuple holds network order.
   filter.source = htonl(OptionalU32(options, "source", 0));
   filter.destination = htonl(OptionalU32(options, "destination", 0));
+  // destinations: a flat array [address, port, address, port, ...] (addresses host-order numbers).
+  Napi::Value list = options.Get("destinations");
+  if (list.IsArray()) {
+    Napi::Array pairs = list.As<Napi::Array>();
+    for (uint32_t i = 0; i + 1 < pairs.Length(); i += 2) {
+      Napi::Value address = pairs.Get(i);
+      Napi::Value destinationPort = pairs.Get(i + 1);
+      if (!address.IsNumber() || !destinationPort.IsNumber()) continue;
+      filter.destinations.insert((uint64_t(address.As<Napi::Number>().Uint32Value()) << 16) |
+                                 (destinationPort.As<Napi::Number>().Uint32Value() & 0xffff));
+    }
+  }
   auto* work = new DeleteConntrackWork(env, filter);
   Napi::Promise promise = work->Promise();
   work->Queue();

@@ -43,6 +43,7 @@ struct Entry {
 struct Tuple {
   uint32_t source = 0, destination = 0;
   uint8_t protocol = 0;
+  bool hasPorts = false;
   uint16_t destinationPort = 0;
 };
 
@@ -87,7 +88,10 @@ bool ReadTuple(const nlattr* nested, Tuple& tuple) {
     const nlattr* proto[CTA_MAX + 1] = {};
     if (mnl_attr_parse_nested(parts[CTA_TUPLE_PROTO], CollectAttribute, proto) < 0) return false;
     if (proto[CTA_PROTO_NUM]) tuple.protocol = mnl_attr_get_u8(proto[CTA_PROTO_NUM]);
-    if (proto[CTA_PROTO_DST_PORT]) tuple.destinationPort = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_DST_PORT]));
+    if (proto[CTA_PROTO_DST_PORT]) {
+      tuple.destinationPort = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_DST_PORT]));
+      tuple.hasPorts = true;
+    }
   }
   return true;
 }
@@ -98,6 +102,11 @@ bool Matches(const ConntrackFilter& filter, const Tuple& tuple) {
   if (filter.source && tuple.source != filter.source) return false;
   if (filter.destination && tuple.destination != filter.destination) return false;
   if (filter.destinationPort && tuple.destinationPort != filter.destinationPort) return false;
+  if (!filter.destinations.empty()) {
+    if (!tuple.hasPorts) return false;
+    uint64_t key = (uint64_t(ntohl(tuple.destination)) << 16) | tuple.destinationPort;
+    if (filter.destinations.count(key) == 0) return false;
+  }
   return true;
 }
 

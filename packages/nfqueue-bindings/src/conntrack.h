@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 
 namespace nfqb {
 
@@ -17,6 +18,9 @@ struct ConntrackFilter {
   uint32_t source = 0;
   uint32_t destination = 0;
   uint16_t destinationPort = 0;  // needs protocol
+  // When not empty: the destination (address << 16 | port, address in host order) must be one of
+  // these. One dump then serves any number of peers (e.g. every stored peer at start).
+  std::unordered_set<uint64_t> destinations;
 };
 
 struct ConntrackResult {

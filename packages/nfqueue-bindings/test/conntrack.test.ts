@@ -26,6 +26,8 @@ test('deleteConntrack deletes exactly the entries that match, by protocol, addre
     assert.deepEqual(report.udpKept, { matched: 1, deleted: 1 }, 'the flow to the next port was left by the first deletion');
     assert.deepEqual(report.tcpTarget, { matched: 1, deleted: 1 }, 'the TCP connection was left by the UDP deletions');
     assert.deepEqual(report.otherHost, { matched: 0, deleted: 0 });
+    assert.deepEqual(report.byList.listed, { matched: 2, deleted: 2 }, 'one dump deletes the flows to every listed destination');
+    assert.deepEqual(report.byList.rest, { matched: 1, deleted: 1 }, 'and leaves the flow to an unlisted one');
     assert.match(report.badPort, /needs a protocol/);
     assert.match(report.badAddress, /not a dotted IPv4 address/);
   } finally {

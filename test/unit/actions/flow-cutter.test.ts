@@ -10,13 +10,13 @@ test('a spray of learned peers cannot start a deletion per peer', () => {
     return new Promise(() => {}); // never settles: every deletion stays "running"
   });
   for (let i = 0; i < 10_000; i++) cutter.cut(`198.18.${i >> 8 & 0xff}.${i & 0xff}`, 1214, 1000);
-  assert.equal(started.length, 4, 'at most 4 at once');
+  assert.equal(started.length, 8, 'at most 4 cuts at once (a UDP and a TCP deletion each)');
   assert.equal(cutter.counts.rate_limited, 10_000 - 20, 'at most 20 per second start or wait');
   cutter.cut('192.0.2.1', 80, 2000);
   assert.equal(cutter.counts.rate_limited, 10_000 - 20, 'the budget refills');
 });
 
-test('a cut deletes the UDP flows to the peer and counts the entries; the first failure is reported once', async () => {
+test('a cut deletes the UDP and TCP flows to the peer and counts the entries; the first failure is reported once', async () => {
   const filters: unknown[] = [];
   const errors: string[] = [];
   let fail = false;
@@ -28,8 +28,11 @@ test('a cut deletes the UDP flows to the peer and counts the entries; the first 
   const cutter = new FlowCutter((message) => errors.push(message), deleteFlows);
   cutter.cut('198.18.0.9', 1214, 0);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(filters, [{ protocol: 'udp', destination: '198.18.0.9', destinationPort: 1214 }]);
-  assert.equal(cutter.counts.cut, 2);
+  assert.deepEqual(filters, [
+    { protocol: 'udp', destination: '198.18.0.9', destinationPort: 1214 },
+    { protocol: 'tcp', destination: '198.18.0.9', destinationPort: 1214 },
+  ]);
+  assert.equal(cutter.counts.cut, 4);
   fail = true;
   cutter.cut('198.18.0.10', 1214, 0);
   cutter.cut('198.18.0.11', 1214, 0);
@@ -43,4 +46,21 @@ test('a cut deletes the UDP flows to the peer and counts the entries; the first 
 test('the start-up check says why deletions cannot work, or null', async () => {
   assert.equal(await FlowCutter.check(async () => ({ matched: 0, deleted: 0 })), null);
   assert.match(String(await FlowCutter.check(async () => { throw new Error('conntrack dump failed: Protocol not supported'); })), /Protocol not supported/);
+});
+
+test('at start, one deletion cuts the flows to every known peer; a failure is reported, never thrown', async () => {
+  const filters: unknown[] = [];
+  const errors: string[] = [];
+  const cutter = new FlowCutter((message) => errors.push(message), async (filter) => {
+    filters.push(filter);
+    if (filters.length > 1) throw new Error('conntrack dump failed: Operation not permitted');
+    return { matched: 3, deleted: 3 };
+  });
+  const peers = [['198.18.0.9', 1214], ['198.18.0.10', 3531]] as const;
+  assert.equal(await cutter.cutAll(peers), 3);
+  assert.deepEqual(filters, [{ destinations: peers }]);
+  assert.equal(await cutter.cutAll([]), 0, 'nothing to cut: no dump');
+  assert.equal(filters.length, 1);
+  assert.equal(await cutter.cutAll(peers), 0);
+  assert.match(errors[0]!, /Operation not permitted/);
 });

@@ -202,3 +202,18 @@ test('forged sources: a lock binds IP and MAC, so forging the IP alone locks nob
   assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, forgerMac).reason, Reason.CLIENT_LOCKED);
   assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, victimMac).verdict, Verdict.ACCEPT);
 });
+
+test('a TCP segment of a flow conntrack did not know, to a known peer: dropped, and it locks its host as a SYN would', () => {
+  const { state, decide } = setup();
+  state.addPeer(PEER, 1214);
+  const ack = (payload: number[] = [], dst = PEER) => ({ protocol: Protocol.TCP, src: CLIENT, dst, srcPort: 40000, dstPort: 1214, tcpFlags: TcpFlag.ACK, payload });
+  const out = decide(ack([1, 2, 3]));
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.equal(out.reason, Reason.KNOWN_PEER_TCP);
+  assert.ok(out.identifyClient && out.lockClient);
+  const elsewhere = decide(ack([], '192.0.2.80'));
+  assert.equal(elsewhere.verdict, Verdict.ACCEPT, 'a flow to anyone else passes (and is then bypassed)');
+  assert.equal(elsewhere.reason, Reason.NOT_FASTTRACK);
+  const marker = decide(ack([...Buffer.from('GIVE 123\r\n')]));
+  assert.equal(marker.reason, Reason.SAFETY_NET, 'the safety net still names what it saw');
+});

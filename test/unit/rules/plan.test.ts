@@ -114,7 +114,7 @@ test('removal deletes jumps before flushing and deleting chains, and touches not
 test('the rules checker sees a missing rule, a missing jump, or an extra jump', () => {
   const plan = planRules({ ...options, lanInterfaces: ['old0'], workers: 1, queueBase: 3 });
   const complete = findOwned('filter', saved.replace('-A OTHER -j FTWALL-FORWARD\n', '')
-    .replace('-A FTWALL-INPUT -m mark', '-A FTWALL-FORWARD -p tcp --syn -j NFQUEUE\n-A FTWALL-INPUT -p udp -j NFQUEUE\n-A FTWALL-INPUT -m mark'));
+    .replace('-A FTWALL-INPUT -m mark', '-A FTWALL-FORWARD -p tcp ! --syn -m conntrack --ctstate NEW,INVALID -j NFQUEUE\n-A FTWALL-FORWARD -p tcp --syn -j NFQUEUE\n-A FTWALL-INPUT -p udp -j NFQUEUE\n-A FTWALL-INPUT -m mark'));
   assert.equal(matchesPlan(plan, complete), true);
   assert.equal(matchesPlan(plan, findOwned('filter', saved)), false, 'extra jump and missing rules');
   assert.equal(matchesPlan(plan, { ...complete, jumps: complete.jumps.slice(1) }), false, 'missing jump');
@@ -146,4 +146,12 @@ test('with flow bypass, FastTrack-shaped UDP is queued before the bypass rule, w
 test('the FastTrack shape: first byte 0x27-0x2A, payload 5 to 12 + the longest name (UDP length + 8), first fragments only', () => {
   assert.deepEqual(udpShapes, [{ firstByte: [0x27, 0x2a], payloadLength: [5, 17] }]);
   assert.equal(udpShapeMatch(udpShapes[0]!), '4&0x1FFF=0&&0>>22&0x3C@8>>24=0x27:0x2a&&0>>22&0x3C@4>>16=13:25');
+});
+
+test('TCP segments of flows conntrack does not know (opened before start, or cut) are queued, after the TCP bypass', () => {
+  const plan = planRules({ ...options, bypassMark: 0x200000 });
+  const forward = plan.rules.filter((rule) => rule[1] === 'FTWALL-FORWARD').map((rule) => rule.join(' '));
+  const pickup = forward.findIndex((rule) => rule.includes('-p tcp ! --syn -m conntrack --ctstate NEW,INVALID -j NFQUEUE'));
+  const tcpBypass = forward.findIndex((rule) => rule.includes('-p tcp -m connmark --mark 0x200000/0x200000 -j RETURN'));
+  assert.ok(pickup > tcpBypass && tcpBypass >= 0, forward.join('\n'));
 });

@@ -12,22 +12,28 @@ test('flow bypass stays on where conntrack entries can be deleted', async () => 
   const fitted = await switchOffWhatCannotWork(config, log, async () => null);
   assert.equal(fitted.config, config);
   assert.deepEqual(fitted.featuresOff, {});
+  assert.equal(fitted.canCutFlows, true);
   assert.deepEqual(lines, []);
 });
 
-test('flow bypass is switched off, with a warning, where they cannot', async () => {
+test('flow bypass and flow cuts are switched off, each with a warning, where they cannot', async () => {
   const { log, lines } = memoryLogger();
   const fitted = await switchOffWhatCannotWork(config, log, async () => 'Operation not permitted');
   assert.equal(fitted.config.flowBypass, false);
   assert.ok(Object.isFrozen(fitted.config));
   assert.equal(config.flowBypass, true, 'the configuration read is left as it was');
-  assert.deepEqual(fitted.featuresOff, { flow_bypass: 'Operation not permitted' });
-  assert.deepEqual(lines.map((line) => [line.level, line.event, line.feature, line.error]), [[40, 'feature_off', 'flow_bypass', 'Operation not permitted']]);
+  assert.deepEqual(fitted.featuresOff, { flow_bypass: 'Operation not permitted', flow_cut: 'Operation not permitted' });
+  assert.equal(fitted.canCutFlows, false);
+  assert.deepEqual(lines.map((line) => [line.level, line.event, line.feature, line.error]), [
+    [40, 'feature_off', 'flow_bypass', 'Operation not permitted'],
+    [40, 'feature_off', 'flow_cut', 'Operation not permitted'],
+  ]);
 });
 
-test('nothing is checked when flow bypass is off already', async () => {
-  const { log } = memoryLogger();
+test('with flow bypass off already, only the flow cuts go', async () => {
+  const { log, lines } = memoryLogger();
   const off = loadConfig({ FTWALL_LAN_INTERFACE: 'eth1', FTWALL_FLOW_BYPASS: 'false' });
-  const fitted = await switchOffWhatCannotWork(off, log, async () => assert.fail('checked'));
-  assert.deepEqual(fitted, { config: off, featuresOff: {} });
+  const fitted = await switchOffWhatCannotWork(off, log, async () => 'Protocol not supported');
+  assert.deepEqual(fitted, { config: off, featuresOff: { flow_cut: 'Protocol not supported' }, canCutFlows: false });
+  assert.deepEqual(lines.map((line) => line.feature), ['flow_cut']);
 });
