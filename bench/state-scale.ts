@@ -22,7 +22,7 @@ const now = state.ticks();
 for (let i = 0; i < peers; i++) state.peers.set(state.peers.upsert((0x0a000000 + i * 7) >>> 0, 1214 + (i % 5)), Peer.lastSeen, now);
 for (let i = 0; i < clients; i++) state.clients.set(state.clients.upsert((0xac100000 + i) >>> 0, 0), Client.lastSeen, now);
 const decider = new CoreDecider({
-  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214,
+  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: state.hostKeySecret,
   exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('172.16.0.0/12'), neverPeer: CidrList.parse(''),
 }, new SharedStateView(state));
 // A mix: UDP to known and unknown peers, SYNs, FastTrack-looking and ordinary payloads.

@@ -168,7 +168,8 @@ export class Daemon {
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
       if (config.lockSeconds > 0) {
-        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, (ip, port, ping) => actions.probes.send(ip, port, ping), (event) => this.#sink.report(event));
+        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
+          (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), (event) => this.#sink.report(event));
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * A FastTrack client emulator that behaves like docs/FTWALL.md's three modes (the lab's, not the product).
- *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [timing options]
+ *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [answerProbes=false] [timing options]
  * It keeps a cache of supernode addresses and hides a quarter of them from mode 1:
  *  1. UDP flood: 0x27 pings to every visible address; each pong is followed by 0x2A and a TCP SYN.
  *  2. Parallel TCP: when mode 1 brought no session, many simultaneous connections to the whole cache.
@@ -88,8 +88,12 @@ function connect(peer: PeerAddress, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** answerProbes=false: a client that never answers (a host firewall drops the router's datagrams). */
+const answerProbes = options.answerProbes !== 'false';
+
 udp.on('message', (message, remote) => {
   if (isPing(message)) {
+    if (!answerProbes) return;
     // Answer any ping, even a copy of our own (that is how ftwall's probes find us).
     report.probesAnswered++;
     udp.send(pong(message[4]), remote.port, remote.address);

@@ -2,21 +2,29 @@
 /**
  * The main thread's sweep over LAN hosts: core/lock.ts says, for each host, whether to probe it,
  * end its lock or leave it; this adapter reads the record from the shared table, carries the step
- * out (sends the probe the host's protocol builds from its kept request, clears the lock) and
- * reports it. The sender is injected and may refuse (rate limit); the keeper opens no sockets.
+ * out (sends the probe the host's protocol builds from its kept request, from a port picked at
+ * random among the probe ports and recorded, so only an answer to that port counts; clears the
+ * lock) and reports it. The sender is injected and may refuse (rate limit); it opens no sockets.
  */
+import { randomInt } from 'node:crypto';
 import { formatMac, type FtEvent } from '../core/events.ts';
 import { SweepStep, isLockedStep, lockTiming, sweepIntervalMs, sweepStep, type LockTiming } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES, type ProtocolModule } from '../core/protocol.ts';
-import { ClientStatus } from '../core/types.ts';
 import { Client, emptyLock, loadSeed, readLock, type SharedState } from '../state/shared-state.ts';
 
-/** Sends one probe; false when it was not sent (rate limit): the keeper tries again later. */
-export type ProbeSender = (clientIp: number, clientPort: number, probe: Uint8Array) => boolean;
+/** Sends one probe from `fromPort`; false when it was not sent (rate limit): the keeper tries again later. */
+export type ProbeSender = (clientIp: number, clientPort: number, probe: Uint8Array, fromPort: number) => boolean;
 
-const EXPIRED = 'no FastTrack activity for one lock period';
-const UNANSWERED = 'probe unanswered: the FastTrack traffic that locked this host did not come from it';
+/** The router's probe ports (FTWALL_PROBE_PORT, FTWALL_PROBE_PORTS) and a source of randomness. */
+export interface ProbePorts {
+  first: number;
+  count: number;
+  /** An integer in [0, count): crypto's randomInt by default (a forger must not predict it). */
+  pick?: (count: number) => number;
+}
+
+const EXPIRED = 'no FastTrack activity and no probe answered for one lock period';
 
 export class LockKeeper {
   readonly #state: SharedState;
@@ -24,12 +32,14 @@ export class LockKeeper {
   readonly #protocols: readonly ProtocolModule[];
   readonly #send: ProbeSender;
   readonly #report: (event: FtEvent) => void;
+  readonly #ports: Required<ProbePorts>;
   readonly #seed = new Uint8Array(PROBE_SEED_MAX_BYTES);
   readonly #lock = emptyLock();
   /** Hosts under a lock at the last sweep. */
   lockedCount = 0;
 
-  constructor(state: SharedState, lockSeconds: number, protocols: readonly ProtocolModule[], send: ProbeSender, report: (event: FtEvent) => void) {
+  constructor(state: SharedState, lockSeconds: number, protocols: readonly ProtocolModule[], ports: ProbePorts, send: ProbeSender, report: (event: FtEvent) => void) {
+    this.#ports = { pick: (count) => randomInt(0, count), ...ports };
     this.#state = state;
     this.#timing = lockTiming(lockSeconds);
     this.#protocols = protocols;
@@ -48,30 +58,20 @@ export class LockKeeper {
     clients.forEach((slot, ip) => {
       const lock = readLock(clients, slot, this.#lock);
       const step = sweepStep(lock, now, this.#timing);
-      switch (step) {
-        case SweepStep.PROBE:
-        case SweepStep.PROBE_SUSPECT:
-          this.#probe(slot, ip, now);
-          break;
-        case SweepStep.EXPIRE:
-          this.#endLock(slot, ip, lock.lockUntil, EXPIRED, false);
-          break;
-        case SweepStep.EXPIRE_UNANSWERED:
-          // A refresh that raced the sweep keeps the lock (and the host counts as locked).
-          if (!this.#endLock(slot, ip, lock.lockUntil, UNANSWERED, true)) locked++;
-          break;
-      }
+      if (step === SweepStep.PROBE) this.#probe(slot, ip, now);
+      // A refresh that raced the sweep keeps the lock (and the host counts as locked).
+      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil)) locked++;
       if (isLockedStep(step)) locked++;
     });
     this.lockedCount = locked;
   }
 
   /** Clears the lock (unless a refresh raced us); true when this call ended it. */
-  #endLock(slot: number, ip: number, until: number, reason: string, suspect: boolean): boolean {
+  #endLock(slot: number, ip: number, until: number): boolean {
     const clients = this.#state.clients;
     if (clients.compareExchange(slot, Client.lockUntil, until, 0) !== until) return false;
-    if (suspect) clients.setBits(slot, Client.flags, ClientStatus.SUSPECT);
-    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason, ...(suspect ? { suspect: true as const } : {}) });
+    clients.set(slot, Client.probePort, 0);
+    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason: EXPIRED });
     return true;
   }
 
@@ -82,12 +82,16 @@ export class LockKeeper {
     const length = loadSeed(clients, slot, this.#seed);
     const protocol = this.#protocols[clients.get(slot, Client.protocol)];
     if (port === 0 || length === 0 || !protocol) {
+      // Nothing to probe with (a host locked by TCP only): its lock runs on its own activity.
       clients.set(slot, Client.probeSent, now);
       return;
     }
-    if (!this.#send(ip, port, protocol.buildProbe(this.#seed.subarray(0, length)))) return;
+    const fromPort = this.#ports.first + this.#ports.pick(this.#ports.count);
+    if (!this.#send(ip, port, protocol.buildProbe(this.#seed.subarray(0, length)), fromPort)) return;
+    // The port first, then the time: an answer is checked against both.
+    clients.set(slot, Client.probePort, fromPort);
     clients.set(slot, Client.probeSent, now);
-    this.#report({ event: 'probe_sent', dest_ip: ipToString(ip), dest_port: port, proto: 'UDP', dest_mac: this.#mac(slot) });
+    this.#report({ event: 'probe_sent', dest_ip: ipToString(ip), dest_port: port, src_port: fromPort, proto: 'UDP', dest_mac: this.#mac(slot) });
   }
 
   #mac(slot: number): string | undefined {

@@ -39,6 +39,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   store.validate({ allowed: 'strict' });
+  if ((values.probePort as number) + (values.probePorts as number) - 1 > 65535) {
+    throw new ConfigError(`FTWALL_PROBE_PORTS: FTWALL_PROBE_PORT + FTWALL_PROBE_PORTS - 1 must be a port (at most 65535), not ${(values.probePort as number) + (values.probePorts as number) - 1}`);
+  }
   if (values.mark === values.bypassMark) throw new ConfigError(`FTWALL_BYPASS_MARK: must differ from FTWALL_MARK (both ${String(env.FTWALL_MARK ?? SETTINGS.mark.default)})`);
   return Object.freeze(values) as Config;
 }

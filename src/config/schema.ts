@@ -142,8 +142,13 @@ export const SETTINGS = {
   }),
   probePort: setting({
     env: 'FTWALL_PROBE_PORT', default: '41214',
-    doc: 'UDP port on the router that probes are sent from; answers to it are queued through INPUT.',
+    doc: 'First of the router\'s UDP ports that probes are sent from (each probe from one picked at random); answers to them are queued through INPUT.',
     parse: (raw) => parseInteger(raw, 1, 65535),
+  }),
+  probePorts: setting({
+    env: 'FTWALL_PROBE_PORTS', default: '1024',
+    doc: 'How many ports, from FTWALL_PROBE_PORT on, probes are sent from: a forged answer must guess the one a probe used (1 in this many).',
+    parse: (raw) => parseInteger(raw, 1, 16384),
   }),
   queueMaxLength: setting({
     env: 'FTWALL_QUEUE_MAX_LENGTH', default: '8192',

@@ -14,6 +14,7 @@
  */
 import type { CidrList } from './cidr.ts';
 import { UdpSign, type ProtocolModule } from './protocol.ts';
+import { answerInWindow } from './lock.ts';
 import { Protocol, TcpFlag, hostKeyOf, type PacketView } from './packet.ts';
 import { ClientStatus, PacketHook, PeerStatus, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
 
@@ -24,8 +25,14 @@ export interface CorePolicy {
   blockUdp: boolean;
   /** Time locks on (FTWALL_LOCK_SECONDS > 0). */
   lockEnabled: boolean;
-  /** Port the router's probes come from: a module's probe answer to it on INPUT answers a probe. */
+  /** First of the router's probe ports: a probe answer comes to one of them on INPUT. */
   probePort: number;
+  /** How many probe ports there are (FTWALL_PROBE_PORTS). */
+  probePorts: number;
+  /** The answer window, in ticks (core/lock.ts). */
+  answerTicks: number;
+  /** The secret of the host keys (SharedState.hostKeySecret). */
+  hostKeySecret: number;
   /** LAN hosts never touched. */
   exempt: CidrList;
   /** Inspect TCP payloads queued by the safety-net rules. */
@@ -56,7 +63,7 @@ export class CoreDecider implements PacketDecider {
     const onLan = this.#policy.lanNetworks.contains(packet.srcIp);
     this.#onLan = onLan;
     if (packet.hook === PacketHook.INPUT) {
-      this.#decideProbeAnswer(packet, out);
+      this.#decideProbeAnswer(packet, nowTicks, out);
     } else if (packet.protocol === Protocol.UDP) {
       this.#decideUdp(packet, out);
     } else if (packet.protocol === Protocol.TCP) {
@@ -76,11 +83,11 @@ export class CoreDecider implements PacketDecider {
 
   /** ClientStatus of the source host; looked up only on the paths that need it (not per packet). */
   #clientStatus(packet: PacketView): number {
-    return this.#onLan ? this.#state.clientStatus(packet.srcIp, hostKeyOf(packet)) : ClientStatus.NONE;
+    return this.#onLan ? this.#state.clientStatus(packet.srcIp, hostKeyOf(packet, this.#policy.hostKeySecret)) : ClientStatus.NONE;
   }
 
   #isLocked(packet: PacketView, nowTicks: number): boolean {
-    return this.#onLan && this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKeyOf(packet)) > nowTicks;
+    return this.#onLan && this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKeyOf(packet, this.#policy.hostKeySecret)) > nowTicks;
   }
 
   /** A source off the LAN networks (forged, or routed in from elsewhere) changes no state. */
@@ -120,10 +127,22 @@ export class CoreDecider implements PacketDecider {
     return false;
   }
 
-  /** Decision 4's second half: the client's answer to a probe arrives on INPUT. */
-  #decideProbeAnswer(packet: PacketView, out: Decision): void {
-    if (packet.protocol !== Protocol.UDP || packet.dstPort !== this.#policy.probePort || !this.#isProbeAnswer(packet, out)) {
+  /**
+   * Decision 4's second half: the client's answer to a probe arrives on INPUT. It counts only as an
+   * answer to the probe really sent to this host (IP and MAC), to the random port that probe came
+   * from, within its window: a host that did not receive the probe cannot forge one.
+   */
+  #decideProbeAnswer(packet: PacketView, nowTicks: number, out: Decision): void {
+    const first = this.#policy.probePort;
+    if (packet.protocol !== Protocol.UDP || packet.dstPort < first || packet.dstPort >= first + this.#policy.probePorts || !this.#isProbeAnswer(packet, out)) {
       out.reason = Reason.NOT_FASTTRACK;
+      return;
+    }
+    const hostKey = hostKeyOf(packet, this.#policy.hostKeySecret);
+    if (!this.#onLan || this.#state.probePort(packet.srcIp, hostKey) !== packet.dstPort
+      || !answerInWindow(this.#state.probeSent(packet.srcIp, hostKey), nowTicks, this.#policy.answerTicks)) {
+      out.reason = Reason.UNSOLICITED_ANSWER;
+      out.verdict = Verdict.DROP; // nothing on the router wants it; it answers no probe of ours
       return;
     }
     out.reason = Reason.PROBE_ANSWER;

@@ -30,9 +30,8 @@ export type FtEvent =
   | ({ event: 'safety_net_hit'; supernode?: string } & PacketFields)
   | ({ event: 'probe_answered' } & PacketFields)
   | ({ event: 'lock_started' | 'lock_refreshed'; lock_until: string } & PacketFields)
-  | ({ event: 'lock_withheld' } & PacketFields)
-  | { event: 'lock_expired'; src_ip: string; src_mac?: string; reason: string; suspect?: true }
-  | { event: 'probe_sent'; dest_ip: string; dest_port: number; proto: 'UDP'; dest_mac?: string }
+  | { event: 'lock_expired'; src_ip: string; src_mac?: string; reason: string }
+  | { event: 'probe_sent'; dest_ip: string; dest_port: number; src_port: number; proto: 'UDP'; dest_mac?: string }
   | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP' };
 
 export type EventName = FtEvent['event'];

@@ -41,11 +41,24 @@ export class PacketView {
 }
 
 /**
- * The LAN host's key beside its IP: the last four bytes of its source MAC (the vendor's first two
- * add nothing between hosts of one LAN). 0 when the MAC is unknown.
+ * The LAN host's key beside its IP: a hash of its whole source MAC (all six bytes) keyed with a
+ * secret chosen when the state is created, so a forger who does not know the secret cannot pick a
+ * MAC that lands on another host's key (1 in 2^32 per MAC tried). 0 when the MAC is unknown.
  */
-export function hostKeyOf(view: PacketView): number {
-  return (((view.srcMacHigh & 0xffff) << 16) | (view.srcMacLow >>> 16)) | 0;
+export function macKey(macHigh: number, macLow: number, secret: number): number {
+  if (macHigh === 0 && macLow === 0) return 0;
+  let h = Math.imul(macHigh ^ secret, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h ^ (macLow >>> 16) ^ Math.imul(secret, 0x9e3779b1), 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h ^ (secret >>> 7), 0x27d4eb2f);
+  h ^= h >>> 15;
+  return h === 0 ? 1 : h | 0;
+}
+
+/** The packet's host key (see macKey). */
+export function hostKeyOf(view: PacketView, secret: number): number {
+  return macKey(view.srcMacHigh, view.srcMacLow, secret);
 }
 
 /** Fills `view` from the IPv4 packet at bytes[offset .. offset+length). Returns view.transport. */

@@ -24,11 +24,13 @@ export const Reason = {
   UNCONFIRMED_PEER: 9,
   /** A TCP segment of a flow conntrack did not know (opened before ftwall ran, or cut) to a known peer. */
   KNOWN_PEER_TCP: 10,
+  /** Looks like a probe answer but answers no probe sent to that host, port and time: dropped, ignored. */
+  UNSOLICITED_ANSWER: 11,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
   'not_inspected', 'not_fasttrack', 'exempt', 'fasttrack_udp', 'known_peer_udp',
-  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp',
+  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer',
 ] as const;
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */
@@ -86,14 +88,12 @@ export const ClientStatus = {
   NONE: 0,
   /** It sent peer-to-peer traffic (or answered a probe). */
   IDENTIFIED: 1,
-  /** A probe to it went unanswered: its identity may have been forged; it is not locked again until it answers one. */
-  SUSPECT: 2,
 } as const;
 
 /**
  * What the core may read of the shared state. Times are in state ticks. LAN hosts are keyed by
- * IP and hostKey (a fold of the source MAC, see hostKeyOf): a host forging another's IP with its
- * own MAC is a different host.
+ * IP and hostKey (a keyed hash of the whole source MAC, see hostKeyOf): a host forging another's
+ * IP with its own MAC is a different host.
  */
 export interface StateView {
   peerStatus(ip: number, port: number): PeerStatus;
@@ -101,6 +101,10 @@ export interface StateView {
   lockUntil(ip: number, hostKey: number): number;
   /** ClientStatus bits. */
   clientStatus(ip: number, hostKey: number): number;
+  /** Source port of the host's outstanding probe (0 = none): only an answer to it counts. */
+  probePort(ip: number, hostKey: number): number;
+  /** Tick the host's last probe was sent (0 = never). */
+  probeSent(ip: number, hostKey: number): number;
 }
 
 /** Decides one packet. Implementations keep no timers and touch no sockets. */

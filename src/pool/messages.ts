@@ -33,6 +33,7 @@ export interface WorkerPolicy {
   blockUdp: boolean;
   lockSeconds: number;
   probePort: number;
+  probePorts: number;
   /** CIDR list text (FTWALL_EXEMPT). */
   exempt: string;
   /** CIDR list text: sources allowed to change state (FTWALL_LAN_NETWORKS or the interfaces' networks). */

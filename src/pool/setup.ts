@@ -34,6 +34,7 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
       blockUdp: config.blockUdp,
       lockSeconds: config.lockSeconds,
       probePort: config.probePort,
+      probePorts: config.probePorts,
       exempt: config.exempt.entries.map((entry) => entry.text).join(','),
       lanNetworks: lan.entries.map((entry) => entry.text).join(','),
       neverPeer: config.neverPeer.entries.map((entry) => entry.text).join(','),

@@ -8,6 +8,7 @@ import { NfQueue } from 'nfqueue-bindings';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CidrList } from '../core/cidr.ts';
 import { CoreDecider } from '../core/decide.ts';
+import { lockTiming } from '../core/lock.ts';
 import { createProtocols } from '../core/protocols/index.ts';
 import { StateWriter } from '../state/apply.ts';
 import { SharedState } from '../state/shared-state.ts';
@@ -29,6 +30,9 @@ const handleBatch = createBatchHandler({
     blockUdp: policy.blockUdp,
     lockEnabled: policy.lockSeconds > 0,
     probePort: policy.probePort,
+    probePorts: policy.probePorts,
+    answerTicks: lockTiming(policy.lockSeconds).answerTicks,
+    hostKeySecret: state.hostKeySecret,
     exempt: CidrList.parse(policy.exempt),
     safetyNet: policy.safetyNet,
     lanNetworks: CidrList.parse(policy.lanNetworks),

@@ -11,7 +11,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
     tcpMarkers: protocols.flatMap((module) => module.tcpMarkers),
     udpShapes: protocols.flatMap((module) => module.udpShapes),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
-    mark: config.mark, probePort: config.probePort, dockerUser, safetyNet: config.safetyNet,
+    mark: config.mark, probePort: config.probePort, probePorts: config.probePorts, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,
     failClosed: config.fail === 'closed',
   });

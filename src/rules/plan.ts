@@ -21,6 +21,8 @@ export interface RulePlanOptions {
   /** Mark bit of decided packets: our chains RETURN on it so REPEATed packets go on to later rules. */
   mark: number;
   probePort: number;
+  /** How many probe ports, from probePort on. */
+  probePorts: number;
   /** Hook DOCKER-USER as well (when the chain exists). */
   dockerUser: boolean;
   /** Queue TCP segments that carry a protocol's TCP markers (xt_string). */
@@ -112,7 +114,8 @@ export function planRules(options: RulePlanOptions): TablePlan {
   rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '--syn', ...queue]);
   // Answers to ftwall's own probes come to the router itself.
   rules.push(['-A', INPUT_CHAIN, ...decided]);
-  rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', String(options.probePort), ...queue]);
+  const probePorts = options.probePorts > 1 ? `${options.probePort}:${options.probePort + options.probePorts - 1}` : String(options.probePort);
+  rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', probePorts, ...queue]);
   // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
   // runs a comment match for every forwarded packet (twice with REPEAT).
   const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-j', to];

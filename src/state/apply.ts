@@ -59,7 +59,7 @@ export class StateWriter {
       action: decision.verdict === Verdict.DROP ? 'blocked' : 'allowed', reason: REASON_NAMES[decision.reason],
       src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined,
     });
-    const hostKey = hostKeyOf(packet);
+    const hostKey = hostKeyOf(packet, this.#state.hostKeySecret);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
     if (decision.learnPeer) {
       const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
@@ -71,11 +71,10 @@ export class StateWriter {
       const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, hostKey, PeerSource.SAFETY_NET, now);
       this.#reportLearned(learned, { ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort }, 'x_kazaa_supernodeip', events);
     }
-    if (decision.probeAnswer) {
-      this.#confirmHost(packet.srcIp, hostKey, now);
-      events.push({ event: 'probe_answered', ...eve() });
-    }
-    if (decision.lockClient) this.#applyLock(packet.srcIp, hostKey, now, events, eve);
+    // A probe answer extends the lock only if it is the first answer to that probe.
+    const answered = decision.probeAnswer && this.#confirmHost(packet.srcIp, hostKey, packet.dstPort, now);
+    if (answered) events.push({ event: 'probe_answered', ...eve() });
+    if (decision.lockClient && (answered || !decision.probeAnswer)) this.#applyLock(packet.srcIp, hostKey, now, events, eve);
     if (decision.spoofReply) {
       spoofs.push({
         protocol: decision.protocol, clientIp: packet.srcIp, clientPort: packet.srcPort, peerIp: packet.dstIp, peerPort: packet.dstPort,
@@ -112,13 +111,16 @@ export class StateWriter {
     return learned;
   }
 
-  /** A probe answer from (ip, hostKey): the host really runs the client; it may be locked again. */
-  #confirmHost(ip: number, hostKey: number, now: number): void {
+  /**
+   * A valid answer from (ip, hostKey) to the probe sent from `port`: the host really runs the
+   * client. One answer per probe (the port is cleared), so a replay counts for nothing; false then.
+   */
+  #confirmHost(ip: number, hostKey: number, port: number, now: number): boolean {
     const clients = this.#state.clients;
-    const slot = clients.upsert(ip, hostKey);
-    if (slot === NOT_FOUND) return;
+    const slot = clients.find(ip, hostKey);
+    if (slot === NOT_FOUND || clients.compareExchange(slot, Client.probePort, port, 0) !== port) return false;
     clients.raise(slot, Client.probeAnswered, now);
-    clients.clearBits(slot, Client.flags, ClientStatus.SUSPECT);
+    return true;
   }
 
   #identify(packet: PacketView, hostKey: number, decision: Decision, now: number, events: FtEvent[], eve: () => PacketFields): void {
@@ -149,12 +151,10 @@ export class StateWriter {
     const slot = clients.upsert(ip, hostKey);
     if (slot === NOT_FOUND) return;
     const activity = lockActivity(readLock(clients, slot, this.#lock), now, this.#timing);
-    if (activity.probeWanted) clients.raise(slot, Client.probeWanted, now);
-    if (activity.lockUntil !== 0) clients.raise(slot, Client.lockUntil, activity.lockUntil);
+    clients.raise(slot, Client.lockUntil, activity.lockUntil);
     if (activity.started) clients.set(slot, Client.lockStarted, now);
     if (activity.report === null) return;
     clients.set(slot, Client.refreshReported, now);
-    if (activity.report === 'lock_withheld') events.push({ event: 'lock_withheld', ...eve() });
-    else events.push({ event: activity.report, ...eve(), lock_until: new Date(this.#state.toMs(activity.lockUntil)).toISOString() });
+    events.push({ event: activity.report, ...eve(), lock_until: new Date(this.#state.toMs(activity.lockUntil)).toISOString() });
   }
 }

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ipFromString, ipToString } from '../core/packet.ts';
+import { ipFromString, ipToString, macKey } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
 import { ClientStatus } from '../core/types.ts';
 import { NOT_FOUND } from './shared-table.ts';
@@ -17,7 +17,7 @@ import { Client, loadSeed, storeSeed, type SharedState } from './shared-state.ts
 /** One client, as stored. */
 export interface StoredClient {
   ip: string;
-  /** hostKey (the MAC's last four bytes) as an unsigned number. */
+  /** The run's host key when saved (informational: a restore keys by `mac` with its own secret). */
   host: number;
   mac: [number, number];
   flags: number;
@@ -65,10 +65,11 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
   for (const entry of stored) {
     const ip = ipFromString(entry.ip);
     if (Number.isNaN(ip)) continue;
-    const slot = clients.upsert(ip, entry.host | 0);
+    // Host keys are keyed with this run's secret: made anew from the stored MAC.
+    const slot = clients.upsert(ip, macKey(entry.mac[0] | 0, entry.mac[1] | 0, state.hostKeySecret));
     if (slot === NOT_FOUND) break;
     restored++;
-    clients.set(slot, Client.flags, entry.flags & (ClientStatus.IDENTIFIED | ClientStatus.SUSPECT));
+    clients.set(slot, Client.flags, entry.flags & ClientStatus.IDENTIFIED);
     clients.set(slot, Client.macHigh, entry.mac[0] | 0);
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
     clients.set(slot, Client.clientPort, entry.port & 0xffff);

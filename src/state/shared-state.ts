@@ -3,10 +3,10 @@
  * ftwall's one view of FastTrack peers and LAN clients, shared by every worker thread through
  * SharedArrayBuffers (see shared-table.ts). Created once by the main thread, attached by workers.
  */
+import { randomInt } from 'node:crypto';
 import type { HostLock } from '../core/lock.ts';
 import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
 import { TICK_MS } from '../core/time.ts';
-import { ClientStatus } from '../core/types.ts';
 import { SharedTable, type SharedTableInit } from './shared-table.ts';
 
 /** Value words of a peer entry (key: ip, port). */
@@ -64,10 +64,10 @@ export const Client = {
   probeSent: 7,
   /** Tick of the last probe answer (from this IP and MAC). */
   probeAnswered: 8,
-  /** Tick a lock_started/refreshed/withheld event was last reported (at most one per second per client). */
+  /** Tick a lock_started/refreshed event was last reported (at most one per second per client). */
   refreshReported: 9,
-  /** Tick a suspect client last did something that would lock it: probe it, lock it if it answers. */
-  probeWanted: 10,
+  /** Source port of the outstanding probe (picked at random per probe); 0 once answered. */
+  probePort: 10,
   /** Protocol id (index of its module) of the request kept as the probe seed. */
   protocol: 11,
   /** Length and bytes (packed big-endian, 4 per word) of the client's own request: its probes' seed. */
@@ -108,21 +108,19 @@ export function readLock(clients: SharedTable, slot: number, into: HostLock): Ho
   into.lockStarted = clients.get(slot, Client.lockStarted);
   into.probeSent = clients.get(slot, Client.probeSent);
   into.probeAnswered = clients.get(slot, Client.probeAnswered);
-  into.probeWanted = clients.get(slot, Client.probeWanted);
   into.refreshReported = clients.get(slot, Client.refreshReported);
-  into.suspect = (clients.get(slot, Client.flags) & ClientStatus.SUSPECT) !== 0;
   return into;
 }
 
 /** An empty lock record to read into. */
 export function emptyLock(): HostLock {
-  return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, probeWanted: 0, refreshReported: 0, suspect: false };
+  return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0 };
 }
 
 export interface SharedStateInit {
   peers: SharedTableInit;
   clients: SharedTableInit;
-  /** Float64 [baseMs]. */
+  /** Float64 [baseMs, hostKeySecret]. */
   clock: SharedArrayBuffer;
 }
 
@@ -130,11 +128,15 @@ export class SharedState {
   readonly peers: SharedTable;
   readonly clients: SharedTable;
   readonly baseMs: number;
+  /** The secret of this run's host keys (core/packet.ts macKey): random, never stored. */
+  readonly hostKeySecret: number;
   readonly init: SharedStateInit;
 
-  static create(options: { maxPeers: number; maxClients: number; nowMs?: number }): SharedStateInit {
-    const clock = new SharedArrayBuffer(8);
-    new Float64Array(clock)[0] = options.nowMs ?? Date.now();
+  static create(options: { maxPeers: number; maxClients: number; nowMs?: number; hostKeySecret?: number }): SharedStateInit {
+    const clock = new SharedArrayBuffer(16);
+    const words = new Float64Array(clock);
+    words[0] = options.nowMs ?? Date.now();
+    words[1] = options.hostKeySecret ?? randomInt(1, 0x7fffffff);
     return {
       peers: SharedTable.create(options.maxPeers, Peer.WORDS),
       clients: SharedTable.create(options.maxClients, Client.WORDS),
@@ -147,6 +149,7 @@ export class SharedState {
     this.peers = new SharedTable(init.peers);
     this.clients = new SharedTable(init.clients);
     this.baseMs = new Float64Array(init.clock)[0]!;
+    this.hostKeySecret = new Float64Array(init.clock)[1]! | 0;
   }
 
   /** Current time in ticks (always >= 1, so 0 can mean "never"). */

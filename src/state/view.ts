@@ -25,6 +25,16 @@ export class SharedStateView implements StateView {
 
   clientStatus(ip: number, hostKey: number): number {
     const slot = this.#state.clients.find(ip, hostKey);
-    return slot === NOT_FOUND ? ClientStatus.NONE : this.#state.clients.get(slot, Client.flags) & (ClientStatus.IDENTIFIED | ClientStatus.SUSPECT);
+    return slot === NOT_FOUND ? ClientStatus.NONE : this.#state.clients.get(slot, Client.flags) & ClientStatus.IDENTIFIED;
+  }
+
+  probePort(ip: number, hostKey: number): number {
+    const slot = this.#state.clients.find(ip, hostKey);
+    return slot === NOT_FOUND ? 0 : this.#state.clients.get(slot, Client.probePort);
+  }
+
+  probeSent(ip: number, hostKey: number): number {
+    const slot = this.#state.clients.find(ip, hostKey);
+    return slot === NOT_FOUND ? 0 : this.#state.clients.get(slot, Client.probeSent);
   }
 }

@@ -19,5 +19,4 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   safety_net_hit: 'FastTrack HTTP seen by the safety net',
   pong_spoofed: 'spoofed pong sent',
   peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
-  lock_withheld: 'not locked: this host left a probe unanswered (forged source?) until it answers one',
 };

@@ -108,6 +108,22 @@ describe('FastTrack blocking', { skip }, () => {
     }
   });
 
+  test('a client that never answers probes: still zero sessions in modes 1 and 2 (the lock runs on its SYNs, as the original\'s did)', async () => {
+    const before = await supernodes.report();
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      const report = await Emulator.start(bed, client(), { modes: '1,2', answerProbes: 'false' }).finished();
+      for (const mode of ['1', '2']) assert.equal(report.modes[mode]!.handshakes, 0, `no session in mode ${mode}`);
+      assert.equal(report.probesAnswered, 0, 'it answered none');
+      assert.ok(ftwall.events('probe_sent').length >= 1, 'it was probed');
+      assert.equal(ftwall.events('probe_answered').length, 0);
+      assert.equal((await supernodes.report()).handshakes - before.handshakes, 0, 'no supernode completed a handshake');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
   test('a restart forgets nothing: peers come back from the store and are blocked at once', async () => {
     const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS) });
     try {
@@ -116,14 +132,13 @@ describe('FastTrack blocking', { skip }, () => {
       assert.ok((loaded.peers as number) >= 140);
       const restored = await ftwall.waitForEvent('client_store_loaded');
       assert.equal(restored.clients, 1, 'the client identified by the previous run');
-      // No ping in this run: a SYN straight to a peer the previous run learned is dropped at once.
-      // (It left the last probe unanswered when FastTrack stopped, so it is not locked again
-      // until it answers one: the SYN asks for a probe instead.)
+      // No ping in this run: a SYN straight to a peer the previous run learned is dropped at once,
+      // and locks the host again (the kept ping is what its probes are made of).
       const direct = runAgent(bed, client(), 'tcp-send', { to: '198.51.100.1:1214', bytes: 12, timeout: 1500 });
       assert.equal(direct.connected, false);
-      const withheld = await ftwall.waitForEvent('lock_withheld');
-      assert.equal(withheld.reason, 'known_peer_syn');
-      assert.equal(withheld.dest_ip, '198.51.100.1');
+      const locked = await ftwall.waitForEvent('lock_started', (line) => line.src_ip === '10.77.1.10');
+      assert.equal(locked.reason, 'known_peer_syn');
+      assert.equal(locked.dest_ip, '198.51.100.1');
       await ftwall.waitForEvent('probe_sent', (line) => line.dest_ip === '10.77.1.10');
     } finally {
       await ftwall.stop();

@@ -2,11 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LockKeeper } from '../../../src/actions/lock-keeper.ts';
-import { createProtocols } from '../../../src/core/protocols/index.ts';
-import { ClientStatus } from '../../../src/core/types.ts';
+import type { FtEvent } from '../../../src/core/events.ts';
 import { ipFromString } from '../../../src/core/packet.ts';
+import { createProtocols } from '../../../src/core/protocols/index.ts';
 import { Client, SharedState, storeSeed } from '../../../src/state/shared-state.ts';
-import type { FtEvent } from '../../../src/telemetry/events.ts';
 
 const PING = [0x27, 0, 0, 0, 0x29, 0x80, 0x4b, 0x61, 0x5a, 0x61, 0x41, 0];
 
@@ -22,86 +21,80 @@ function lockedClient(state: SharedState, ip: string, started: number, until: nu
 
 function setup(accept: () => boolean = () => true) {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
-  const probes: Array<[number, number, number[]]> = [];
+  const probes: Array<[number, number, number[], number]> = [];
   const events: FtEvent[] = [];
-  const keeper = new LockKeeper(state, 4, createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), (ip, port, ping) => {
+  let picks = 0;
+  const keeper = new LockKeeper(state, 4, createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), { first: 41214, count: 1024, pick: () => 300 + picks++ }, (ip, port, ping, from) => {
     if (!accept()) return false;
-    probes.push([ip, port, [...ping]]);
+    probes.push([ip, port, [...ping], from]);
     return true;
   }, (event) => events.push(event));
   return { state, probes, events, keeper };
 }
 
-test('a probe goes out once, half a lock period after the lock started, as a copy of the client\'s ping; refreshes do not postpone it', () => {
+test('a probe goes out once, half a lock period after the lock started, as a copy of the client\'s ping, from a port picked for it and recorded', () => {
   const { state, probes, events, keeper } = setup();
   const slot = lockedClient(state, '10.77.1.10', 100, 140);
   keeper.sweep(119);
   assert.equal(probes.length, 0, 'not before half the period');
-  state.clients.set(slot, Client.lockUntil, 159); // a forged SYN refreshing the lock
+  state.clients.set(slot, Client.lockUntil, 159); // a SYN refreshing the lock
   keeper.sweep(120);
   keeper.sweep(125);
   assert.equal(probes.length, 1, 'once');
-  assert.deepEqual(probes[0], [ipFromString('10.77.1.10'), 3531, PING]);
-  assert.equal(events[0]!.event, 'probe_sent');
+  assert.deepEqual(probes[0], [ipFromString('10.77.1.10'), 3531, PING, 41214 + 300]);
+  assert.equal(state.clients.get(slot, Client.probePort), 41514, 'only an answer to this port will count');
+  assert.equal(state.clients.get(slot, Client.probeSent), 120);
+  const sent = events[0]!;
+  assert.equal(sent.event === 'probe_sent' && sent.src_port, 41514);
 });
 
-test('an answered probe keeps the lock; the next probe is half a period after the answer; the lock ends at its end', () => {
+test('an answered probe keeps the lock; the next probe is half a period after the answer, from a new port; the lock ends at its end', () => {
   const { state, probes, events, keeper } = setup();
   const slot = lockedClient(state, '10.77.1.10', 100, 140);
   keeper.sweep(120);
-  state.clients.set(slot, Client.probeAnswered, 122); // the writer's doing on a probe answer
+  state.clients.set(slot, Client.probeAnswered, 122); // the writer's doing on a valid answer
+  state.clients.set(slot, Client.probePort, 0);
   keeper.sweep(131);
   assert.equal(state.clients.get(slot, Client.lockUntil), 140, 'answered: not ended');
   keeper.sweep(141);
   assert.equal(probes.length, 1);
   assert.equal(state.clients.get(slot, Client.lockUntil), 0);
   assert.deepEqual(events.map((e) => e.event), ['probe_sent', 'lock_expired']);
-  assert.equal(events[1]!.event === 'lock_expired' && events[1]!.suspect, undefined);
-  assert.equal(state.clients.get(slot, Client.flags) & ClientStatus.SUSPECT, 0);
 });
 
-test('an unanswered probe ends the lock at once and marks the host suspect', () => {
-  const { state, events, keeper } = setup();
-  const slot = lockedClient(state, '10.77.1.10', 100, 140);
+test('an unanswered probe does not end the lock: the host is probed again half a period later (from another port) while its lock runs', () => {
+  const { state, probes, events, keeper } = setup();
+  const slot = lockedClient(state, '10.77.1.10', 100, 180);
   keeper.sweep(120);
-  state.clients.set(slot, Client.lockUntil, 160); // still being refreshed by forged SYNs
-  keeper.sweep(129);
-  assert.equal(state.clients.get(slot, Client.lockUntil), 160, 'within the answer window');
   keeper.sweep(130);
-  assert.equal(state.clients.get(slot, Client.lockUntil), 0);
-  assert.notEqual(state.clients.get(slot, Client.flags) & ClientStatus.SUSPECT, 0);
-  assert.equal(events.at(-1)!.event, 'lock_expired');
-  const last = events.at(-1)!;
-  assert.equal(last.event === 'lock_expired' && last.suspect, true);
-  assert.equal(keeper.lockedCount, 0);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 180, 'still locked after the window');
+  assert.equal(keeper.lockedCount, 1);
+  keeper.sweep(140);
+  assert.equal(probes.length, 2);
+  assert.notEqual(probes[0]![3], probes[1]![3], 'a new port per probe');
+  keeper.sweep(180);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 0, 'it ends when its period does');
+  assert.deepEqual(events.map((e) => e.event), ['probe_sent', 'probe_sent', 'lock_expired']);
+  assert.equal(state.clients.get(slot, Client.probePort), 0, 'no answer is expected after the lock');
 });
 
-test('a lock with no ping to copy cannot be confirmed and ends the same way', () => {
+test('a lock with no ping to copy is not probed; it runs on its host\'s own activity', () => {
   const { state, probes, keeper } = setup();
   const slot = lockedClient(state, '10.77.1.10', 100, 140, []);
   keeper.sweep(120);
   keeper.sweep(130);
   assert.equal(probes.length, 0);
-  assert.equal(state.clients.get(slot, Client.lockUntil), 0);
-  assert.notEqual(state.clients.get(slot, Client.flags) & ClientStatus.SUSPECT, 0);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 140);
 });
 
-test('a suspect host that would be locked is probed, at most once per answer window, and again when the rate limit refused', () => {
+test('a probe refused by the rate limit is tried again at the next sweep', () => {
   let accept = false;
   const { state, probes, keeper } = setup(() => accept);
-  const slot = lockedClient(state, '10.77.1.10', 0, 0);
-  state.clients.setBits(slot, Client.flags, ClientStatus.SUSPECT);
-  keeper.sweep(200);
-  assert.equal(probes.length, 0, 'nothing wanted');
-  state.clients.set(slot, Client.probeWanted, 201);
-  keeper.sweep(202);
-  assert.equal(probes.length, 0, 'refused by the rate limit');
+  const slot = lockedClient(state, '10.77.1.10', 100, 140);
+  keeper.sweep(120);
+  assert.equal(probes.length, 0, 'refused');
+  assert.equal(state.clients.get(slot, Client.probeSent), 0);
   accept = true;
-  keeper.sweep(203);
+  keeper.sweep(121);
   assert.equal(probes.length, 1);
-  state.clients.set(slot, Client.probeWanted, 205);
-  keeper.sweep(206);
-  assert.equal(probes.length, 1, 'once per answer window');
-  keeper.sweep(213);
-  assert.equal(probes.length, 2);
 });

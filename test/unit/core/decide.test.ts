@@ -6,31 +6,36 @@ import { CidrList } from '../../../src/core/cidr.ts';
 import { CoreDecider, type CorePolicy } from '../../../src/core/decide.ts';
 import { createProtocols } from '../../../src/core/protocols/index.ts';
 import { DEFAULT_NETWORK_NAMES } from '../../../src/core/protocols/fasttrack/udp.ts';
-import { PacketView, Protocol, TcpFlag, ipFromString, parsePacket } from '../../../src/core/packet.ts';
+import { PacketView, Protocol, TcpFlag, ipFromString, macKey, parsePacket } from '../../../src/core/packet.ts';
 import { ClientStatus, Decision, PacketHook, PeerStatus, Reason, Verdict, type StateView } from '../../../src/core/types.ts';
 import { buildIpv4 } from '../../../lab/packets.ts';
 
 const PING = [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')];
 const CLIENT = '10.77.1.10';
 const PEER = '198.51.100.7';
+const SECRET = 0x5eed1234;
 
 /** Hosts are keyed `ip/hostKey`; packets built without a MAC have hostKey 0. */
 class PlainState implements StateView {
   peers = new Map<string, PeerStatus>();
   locks = new Map<string, number>();
   clients = new Map<string, number>();
+  probes = new Map<string, [number, number]>();
   addPeer(ip: string, port: number, status: PeerStatus = PeerStatus.CONFIRMED) { this.peers.set(`${ipFromString(ip)}:${port}`, status); }
   setClient(ip: string, status: number, hostKey = 0) { this.clients.set(`${ipFromString(ip)}/${hostKey}`, status); }
   lock(ip: string, until: number, hostKey = 0) { this.locks.set(`${ipFromString(ip)}/${hostKey}`, until); }
   peerStatus(ip: number, port: number) { return this.peers.get(`${ip}:${port}`) ?? PeerStatus.NONE; }
   lockUntil(ip: number, hostKey: number) { return this.locks.get(`${ip}/${hostKey}`) ?? 0; }
   clientStatus(ip: number, hostKey: number) { return this.clients.get(`${ip}/${hostKey}`) ?? ClientStatus.NONE; }
+  probe(ip: string, port: number, sentAt: number, hostKey = 0) { this.probes.set(`${ipFromString(ip)}/${hostKey}`, [port, sentAt]); }
+  probePort(ip: number, hostKey: number) { return this.probes.get(`${ip}/${hostKey}`)?.[0] ?? 0; }
+  probeSent(ip: number, hostKey: number) { return this.probes.get(`${ip}/${hostKey}`)?.[1] ?? 0; }
 }
 
 function setup(overrides: Partial<CorePolicy> = {}) {
   const state = new PlainState();
   const policy: CorePolicy = {
-    protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214,
+    protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: SECRET,
     exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''), ...overrides,
   };
   const decider = new CoreDecider(policy, state);
@@ -107,14 +112,34 @@ test('3. FTWALL_LOCK_SECONDS=0: no locks', () => {
   assert.equal(decide(syn('192.0.2.80', 80)).verdict, Verdict.ACCEPT);
 });
 
-test('4. a FastTrack answer on INPUT to the probe port restarts the lock; anything else on INPUT passes', () => {
-  const { decide } = setup();
+test('4. a FastTrack answer on INPUT to the port of the probe sent to that host, within its window, restarts the lock; anything else on INPUT passes', () => {
+  const { state, decide } = setup();
   const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
-  const out = decide(udp(pong, '10.77.1.1', 41214), PacketHook.INPUT);
+  state.probe(CLIENT, 41500, 95);
+  const out = decide(udp(pong, '10.77.1.1', 41500), PacketHook.INPUT);
   assert.equal(out.reason, Reason.PROBE_ANSWER);
   assert.ok(out.probeAnswer && out.lockClient);
   assert.equal(decide(udp(pong, '10.77.1.1', 53), PacketHook.INPUT).verdict, Verdict.ACCEPT);
-  assert.equal(decide(udp([1, 2, 3, 4, 5], '10.77.1.1', 41214), PacketHook.INPUT).verdict, Verdict.ACCEPT);
+  assert.equal(decide(udp([1, 2, 3, 4, 5], '10.77.1.1', 41500), PacketHook.INPUT).verdict, Verdict.ACCEPT);
+});
+
+test('4. forged answers count for nothing: another probe port, after the window, no probe out, another MAC', () => {
+  const { state, decide } = setup();
+  const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
+  state.probe(CLIENT, 41500, 95);
+  for (const [port, now, mac, why] of [
+    [41214, 100, [0, 0], 'the first probe port is not the one this probe used'],
+    [41501, 100, [0, 0], 'a neighbouring port'],
+    [41500, 106, [0, 0], 'after the answer window (10 ticks)'],
+    [41500, 100, [0x02000000, 0x00660000], 'from another MAC'],
+  ] as const) {
+    const out = decide(udp(pong, '10.77.1.1', port), PacketHook.INPUT, now, [mac[0], mac[1]]);
+    assert.equal(out.reason, Reason.UNSOLICITED_ANSWER, why);
+    assert.equal(out.verdict, Verdict.DROP, why);
+    assert.equal(out.probeAnswer || out.lockClient || out.identifyClient, false, why);
+  }
+  state.probes.clear();
+  assert.equal(decide(udp(pong, '10.77.1.1', 41500), PacketHook.INPUT).reason, Reason.UNSOLICITED_ANSWER, 'no probe out');
 });
 
 test('5. the safety net: FastTrack HTTP locks the client and learns both peers', () => {
@@ -142,7 +167,7 @@ test('exempt hosts and non-IPv4 packets are never touched', () => {
   ipv6[0] = 0x60;
   parsePacket(view, ipv6, 0, 48);
   const decision = new Decision();
-  new CoreDecider({ protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 1, exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('0.0.0.0/0'), neverPeer: CidrList.parse('') }, new PlainState()).decide(view, 1, decision);
+  new CoreDecider({ protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 1, probePorts: 1, answerTicks: 10, hostKeySecret: SECRET, exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('0.0.0.0/0'), neverPeer: CidrList.parse('') }, new PlainState()).decide(view, 1, decision);
   assert.equal(decision.verdict, Verdict.ACCEPT);
   assert.equal(decision.reason, Reason.NOT_INSPECTED);
 });
@@ -161,8 +186,7 @@ test('poisoning: a peer below the quorum holds back identified clients only; a c
   const client = decide(syn(PEER, 80));
   assert.equal(client.reason, Reason.KNOWN_PEER_SYN);
   assert.equal(client.verdict, Verdict.DROP);
-  state.setClient(CLIENT, ClientStatus.IDENTIFIED | ClientStatus.SUSPECT);
-  assert.equal(decide(syn(PEER, 80)).verdict, Verdict.DROP, 'suspicion (an unanswered probe) withholds locks, not drops');
+  assert.equal(client.lockClient, true, 'and it locks its host');
   state.addPeer(PEER, 80, PeerStatus.CONFIRMED);
   assert.equal(decide(syn(PEER, 80, '10.77.1.20')).reason, Reason.KNOWN_PEER_SYN);
 });
@@ -190,17 +214,33 @@ test('forged sources: packets from outside the LAN networks are judged on conten
   state.lock('10.99.0.5', 1000);
   assert.equal(decide(syn('192.0.2.80', 80, '10.99.0.5')).verdict, Verdict.ACCEPT, 'no lock applies off the LAN');
   const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
+  state.probe('10.99.0.5', 41214, 100);
   assert.equal(decide(udp(pong, '10.77.1.1', 41214, '10.99.0.5'), PacketHook.INPUT).probeAnswer, false);
 });
 
-test('forged sources: a lock binds IP and MAC, so forging the IP alone locks nobody else', () => {
+test('forged sources: a lock binds IP and the whole MAC, so forging the IP, or a MAC that shares all but its first bytes, locks nobody else', () => {
   const { state, decide } = setup();
   const forgerMac: [number, number] = [0x02000000, 0x00660000];
   const victimMac: [number, number] = [0x02000000, 0x00110000];
-  const forgerKey = 0x00000066;
-  state.lock(CLIENT, 1000, forgerKey);
+  const lookalikeMac: [number, number] = [0x12340000, 0x00660000]; // differs from the forger's in the first two bytes only
+  state.lock(CLIENT, 1000, macKey(forgerMac[0], forgerMac[1], SECRET));
   assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, forgerMac).reason, Reason.CLIENT_LOCKED);
   assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, victimMac).verdict, Verdict.ACCEPT);
+  assert.equal(decide(syn('192.0.2.80', 80), PacketHook.FORWARD, 100, lookalikeMac).verdict, Verdict.ACCEPT);
+});
+
+test('host keys: every MAC byte counts, the key depends on the secret, an unknown MAC is 0', () => {
+  const keys = new Set<number>();
+  for (let byte = 0; byte < 6; byte++) {
+    const mac = [0x02770100, 0x00100000];
+    if (byte < 4) mac[0]! ^= 1 << (8 * (3 - byte));
+    else mac[1]! ^= 1 << (8 * (7 - byte));
+    keys.add(macKey(mac[0]!, mac[1]!, SECRET));
+  }
+  keys.add(macKey(0x02770100, 0x00100000, SECRET));
+  assert.equal(keys.size, 7, 'a change in any of the six bytes changes the key');
+  assert.notEqual(macKey(0x02770100, 0x00100000, SECRET), macKey(0x02770100, 0x00100000, SECRET + 1));
+  assert.equal(macKey(0, 0, SECRET), 0);
 });
 
 test('a TCP segment of a flow conntrack did not know, to a known peer: dropped, and it locks its host as a SYN would', () => {

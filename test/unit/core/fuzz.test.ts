@@ -18,10 +18,12 @@ const names = new NetworkNames(DEFAULT_NETWORK_NAMES);
 const state: StateView = {
   peerStatus: (ip) => (ip % 3 === 0 ? PeerStatus.CONFIRMED : ip % 3 === 1 ? PeerStatus.LEARNED : PeerStatus.NONE),
   lockUntil: (ip) => (ip % 5 === 0 ? 1e9 : 0),
-  clientStatus: (ip, hostKey) => (ip ^ hostKey) & 3,
+  clientStatus: (ip, hostKey) => (ip ^ hostKey) & 1,
+  probePort: (ip) => 41214 + (ip & 7),
+  probeSent: () => 995,
 };
 const decider = new CoreDecider({
-  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true,
+  protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7, exempt: CidrList.parse('10.9.0.0/16'), safetyNet: true,
   lanNetworks: CidrList.parse('0.0.0.0/1'), neverPeer: CidrList.parse('192.0.2.0/24'),
 }, state);
 const view = new PacketView();

@@ -59,7 +59,7 @@ function setup(options: { monitor?: boolean; failClosed?: boolean; decider?: Pac
   const published: Array<{ events: FtEvent[]; spoofs: SpoofRequest[] }> = [];
   const handle = createBatchHandler({
     decider: options.decider ?? new CoreDecider({
-      protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 41214,
+      protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: state.hostKeySecret,
       exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''),
     }, new SharedStateView(state)),
     writer: new StateWriter(state, 4, 3),

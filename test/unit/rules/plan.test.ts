@@ -7,7 +7,7 @@ import { udpShapeMatch, findOwned, hasTable, isPristineTable, matchesPlan, planR
 const fasttrack = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] });
 const tcpMarkers = fasttrack.flatMap((module) => module.tcpMarkers);
 const udpShapes = fasttrack.flatMap((module) => module.udpShapes);
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers, udpShapes };
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers, udpShapes };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);

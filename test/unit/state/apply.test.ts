@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PacketView, Protocol, ipFromString, parsePacket } from '../../../src/core/packet.ts';
+import { PacketView, Protocol, ipFromString, macKey, parsePacket } from '../../../src/core/packet.ts';
 import { ClientStatus, Decision, PeerStatus, Reason, Verdict } from '../../../src/core/types.ts';
 import { Learned, StateWriter, type SpoofRequest } from '../../../src/state/apply.ts';
 import { Client, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
@@ -33,7 +33,7 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   assert.deepEqual(spoofs[0], { protocol: 0, clientIp: ipFromString('10.77.1.10'), clientPort: 3531, peerIp: ipFromString('198.51.100.7'), peerPort: 1214, request: Buffer.from(ping).toString('latin1') });
   const stateView = new SharedStateView(state);
   assert.equal(stateView.peerStatus(ipFromString('198.51.100.7'), 1214), PeerStatus.LEARNED, 'one revealer is below the quorum');
-  const hostKey = 0x01000010; // the MAC's last four bytes
+  const hostKey = macKey(0x02770100, 0x00100000, state.hostKeySecret); // a keyed hash of the whole MAC
   assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), hostKey), ClientStatus.IDENTIFIED);
   assert.equal(stateView.clientStatus(ipFromString('10.77.1.10'), 0), ClientStatus.NONE, 'the same IP with another MAC is another host');
   const slot = state.clients.find(ipFromString('10.77.1.10'), hostKey);
@@ -84,19 +84,25 @@ test('a peer is confirmed once the quorum of distinct hosts revealed it, and rep
   assert.equal(revealerCount(0b111 << 8), 3);
 });
 
-test('a suspect host is not locked: the writer asks for a probe instead; a probe answer clears the suspicion and locks', () => {
+test('a probe answer counts once: it extends the lock and clears the probe port; a replay of it changes nothing', () => {
   const { state, writer, view, decision } = lockingSyn();
-  const slot = state.clients.upsert(ipFromString('10.77.1.10'), 0);
-  state.clients.setBits(slot, Client.flags, ClientStatus.SUSPECT | ClientStatus.IDENTIFIED);
   const events: FtEvent[] = [];
-  writer.apply(view, decision, 10, events, []);
-  assert.equal(state.clients.get(slot, Client.lockUntil), 0);
-  assert.equal(state.clients.get(slot, Client.probeWanted), 10);
-  assert.deepEqual(events.map((e) => e.event), ['lock_withheld']);
-  Object.assign(decision, { reason: Reason.PROBE_ANSWER, probeAnswer: true, identifyClient: true });
-  writer.apply(view, decision, 12, events, []);
-  assert.equal(state.clients.get(slot, Client.flags) & ClientStatus.SUSPECT, 0);
-  assert.equal(state.clients.get(slot, Client.lockUntil), 12 + 40);
-  assert.equal(state.clients.get(slot, Client.lockStarted), 12);
-  assert.deepEqual(events.map((e) => e.event), ['lock_withheld', 'probe_answered', 'lock_started']);
+  writer.apply(view, decision, 10, events, []); // locked until 50
+  const slot = state.clients.find(ipFromString('10.77.1.10'), 0);
+  state.clients.set(slot, Client.probePort, 41500); // the lock keeper's doing when it probes
+  state.clients.set(slot, Client.probeSent, 30);
+  const answer = new PacketView();
+  const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.77.1.10', dst: '10.77.1.1', srcPort: 3531, dstPort: 41500, payload: [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')] });
+  parsePacket(answer, bytes, 0, bytes.length);
+  const answered = new Decision();
+  Object.assign(answered, { verdict: Verdict.DROP, reason: Reason.PROBE_ANSWER, probeAnswer: true, identifyClient: true, lockClient: true });
+  writer.apply(answer, answered, 32, events, []);
+  assert.equal(state.clients.get(slot, Client.probeAnswered), 32);
+  assert.equal(state.clients.get(slot, Client.probePort), 0, 'one answer per probe');
+  assert.equal(state.clients.get(slot, Client.lockUntil), 32 + 40, 'the answer extends the lock by a period');
+  writer.apply(answer, answered, 45, events, []);
+  assert.equal(state.clients.get(slot, Client.probeAnswered), 32, 'a replay is not an answer');
+  assert.equal(state.clients.get(slot, Client.lockUntil), 32 + 40, 'and extends nothing');
+  assert.deepEqual(events.map((e) => e.event), ['lock_started', 'client_identified', 'probe_answered', 'lock_refreshed']);
 });
+

@@ -53,7 +53,7 @@ test('each kind is logged at most EVENT_LINES_PER_SECOND a second; the rest are 
 test('a lock episode is one span and its events are logged inside it; stopping ends it', async () => {
   const { sink, lines, finished } = setup();
   sink.report(lockStarted('192.168.1.10'));
-  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP' });
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, src_port: 41500, proto: 'UDP' });
   sink.report({ event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.20') });
   assert.equal((await finished()).length, 0);
   sink.endSpans();
@@ -71,7 +71,7 @@ test('probe answers are counted, and every event but the peer-only ones marks th
   sink.report(learned(1));
   sink.report({ event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.10') });
   sink.report({ event: 'safety_net_hit', ...packetFields('192.168.1.10') });
-  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP' });
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 3531, src_port: 41500, proto: 'UDP' });
   assert.equal(changes(), 2);
   sink.report(lockExpired('192.168.1.10'));
   assert.equal(changes(), 3);
