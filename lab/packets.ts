@@ -12,6 +12,8 @@ export interface PacketSpec {
   srcPort?: number;
   dstPort?: number;
   tcpFlags?: number;
+  /** TCP sequence number (0 by default). */
+  seq?: number;
   payload: ArrayLike<number>;
   ipOptions?: number;
   tcpOptions?: number;
@@ -39,6 +41,7 @@ export function buildIpv4(spec: PacketSpec): Uint8Array {
   } else if (spec.protocol === 6) {
     view.setUint16(t, spec.srcPort ?? 0);
     view.setUint16(t + 2, spec.dstPort ?? 0);
+    view.setUint32(t + 4, (spec.seq ?? 0) >>> 0);
     bytes[t + 12] = (transportHeader / 4) << 4;
     bytes[t + 13] = spec.tcpFlags ?? 0;
   }
