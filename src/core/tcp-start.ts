@@ -100,7 +100,8 @@ export class TcpStarts {
   /**
    * Notes one segment of the flow (srcIp:srcPort -> dstIp:dstPort) and returns its slot. A SYN
    * (`syn`) fixes the stream's first byte at seq + 1 (a new ISN starts the flow afresh); its data,
-   * if any (TCP Fast Open), starts there. Data is placed only while the flow is WATCHING.
+   * if any (TCP Fast Open), starts there. Data is placed unless the flow was judged CLEAN (a MATCHED
+   * flow's later bytes may still name a further peer).
    */
   add(srcIp: number, dstIp: number, srcPort: number, dstPort: number, seq: number, syn: boolean, bytes: Uint8Array, offset: number, length: number): number {
     const ports = (srcPort << 16) | dstPort;
@@ -113,7 +114,7 @@ export class TcpStarts {
       if (syn && !((this.#flags[slot]! & 2) !== 0 && this.#base[slot] === dataSeq)) this.#reset(slot, dataSeq, syn);
       this.#touch(slot);
     }
-    if (length > 0 && this.#state[slot] === StartState.WATCHING) {
+    if (length > 0 && this.#state[slot] !== StartState.CLEAN) {
       if (this.#segments[slot]! < 0xffff) this.#segments[slot]!++;
       this.#place(slot, (dataSeq - this.#base[slot]!) | 0, bytes, offset, length);
     }
@@ -138,7 +139,7 @@ export class TcpStarts {
     return this.#rangeCount[slot]! > 0 && this.#ranges[slot * this.#maxRanges * 2] === 0 ? this.#ranges[slot * this.#maxRanges * 2 + 1]! : 0;
   }
 
-  /** Data segments seen on the flow while it was WATCHING. */
+  /** Data segments seen on the flow before it was judged CLEAN. */
   segments(slot: number): number {
     return this.#segments[slot]!;
   }
