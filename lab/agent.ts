@@ -15,6 +15,10 @@
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
+ *   tcp-chunks to=IP:PORT hex=BYTES size=N [every=MS] [timeout=MS]  sends the bytes in writes of N
+ *                                  bytes, MS (20) apart, without Nagle (one segment each), then
+ *                                  closes; reports {connected, written, closed, error} (closed: the
+ *                                  socket closed within the timeout, error: why, if it failed)
  *   udp-hash-server bind=IP:PORT   reports the sha256 of every datagram since the last report
  *   udp-replay to=IP:PORT file=PATH  sends each hex line of the file as one datagram
  *   raw-send file=PATH [every=MS] [seconds=S]  sends each hex line of the file (a whole IPv4
@@ -187,6 +191,29 @@ if (role === 'udp-server') {
   socket.on('data', (chunk) => { reply += chunk.length; });
   socket.on('error', () => {});
   setTimeout(() => { print({ connected, reply }); socket.destroy(); process.exit(0); }, timeoutMs);
+} else if (role === 'tcp-chunks') {
+  const { host, port } = address(options.to!);
+  const data = Buffer.from(options.hex!, 'hex');
+  const size = Number(options.size ?? 8);
+  const every = Number(options.every ?? 20);
+  const socket = net.connect({ host, port, noDelay: true });
+  let connected = false;
+  let written = 0;
+  let error: string | undefined;
+  const finish = (closed: boolean) => { print({ connected, written, closed, error }); process.exit(0); };
+  setTimeout(() => finish(false), Number(options.timeout ?? 3000));
+  socket.on('error', (problem) => { error = problem.message; });
+  socket.on('close', () => { if (connected) finish(true); });
+  socket.on('connect', async () => {
+    connected = true;
+    for (let at = 0; at < data.length; at += size) {
+      socket.write(data.subarray(at, at + size));
+      written += Math.min(size, data.length - at);
+      await new Promise((resolve) => setTimeout(resolve, every));
+    }
+    socket.end();
+    socket.resume();
+  });
 } else if (role === 'udp-hash-server') {
   const { host, port } = address(options.bind!);
   // A replay sends thousands of datagrams in bursts: a default-sized buffer overflows (and loses

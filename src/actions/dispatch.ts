@@ -45,6 +45,10 @@ export class BatchDispatcher {
         const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
         storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
         targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
+      } else if (event.event === 'safety_net_hit') {
+        // The flow itself, even to a peer known before: past its first packets the kernel no longer
+        // queues it, so its retransmissions would pass; cut, its next packet is decided (dropped).
+        targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
       }
     }
     if (storeLines.length > 0) targets.stores.appendPeers(storeLines);

@@ -72,7 +72,7 @@ export const SETTINGS = {
   }),
   safetyNet: setting({
     env: 'FTWALL_SAFETY_NET', default: 'true',
-    doc: 'Also queue TCP segments carrying FastTrack HTTP markers (xt_string rules) and block their flows.',
+    doc: 'Also judge the start of each TCP flow (its first data segments, reassembled) and block flows that start with FastTrack HTTP.',
     parse: parseBoolean,
   }),
   stateDir: setting({

@@ -11,10 +11,15 @@
  *   it only once a quorum of distinct clients revealed it (PeerStatus.CONFIRMED).
  * - Destinations on the never-peer list are never learned and get no spoofed pong.
  * - Hosts are keyed by IP and MAC (hostKeyOf): forging an IP alone locks nobody else.
+ *
+ * The safety net judges a TCP flow's start in stream order: the decider owns a TcpStarts
+ * (tcp-start.ts), its worker-local reassembly memory, bounded and pure like the rest; it is the
+ * one thing decide() writes, and only for the TCP data segments the kernel queues.
  */
 import type { CidrList } from './cidr.ts';
-import { UdpSign, type ProtocolModule } from './protocol.ts';
 import { answerInWindow } from './lock.ts';
+import { TcpSign, UdpSign, type ProtocolModule } from './protocol.ts';
+import { StartState, TcpStarts } from './tcp-start.ts';
 import { Protocol, TcpFlag, hostKeyOf, type PacketView } from './packet.ts';
 import { ClientStatus, PacketHook, PeerStatus, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
 
@@ -46,12 +51,21 @@ export interface CorePolicy {
 export class CoreDecider implements PacketDecider {
   readonly #policy: CorePolicy;
   readonly #state: StateView;
+  readonly #starts: TcpStarts;
+  /** Flows whose start was given up at a byte or segment limit while it could still have matched. */
+  startsGivenUp = 0;
   /** The packet being decided comes from the LAN networks (set at the top of decide()). */
   #onLan = false;
 
-  constructor(policy: CorePolicy, state: StateView) {
+  constructor(policy: CorePolicy, state: StateView, starts: TcpStarts = new TcpStarts()) {
     this.#policy = policy;
     this.#state = state;
+    this.#starts = starts;
+  }
+
+  /** Flows still being watched that newer flows pushed out of the reassembly memory. */
+  get startsEvicted(): number {
+    return this.#starts.evicted;
   }
 
   decide(packet: PacketView, nowTicks: number, out: Decision): void {
@@ -195,7 +209,13 @@ export class CoreDecider implements PacketDecider {
     if (this.#isLocked(packet, nowTicks)) {
       out.reason = Reason.CLIENT_LOCKED;
       out.verdict = Verdict.DROP;
+      return;
     }
+    if (!this.#policy.safetyNet) return;
+    // The SYN fixes where the stream starts; data on it (TCP Fast Open) is judged like any data.
+    const reason = out.reason;
+    this.#judgeStart(packet, true, out);
+    if (out.reason === Reason.NOT_FASTTRACK) out.reason = reason; // keep UNCONFIRMED_PEER
   }
 
   /**
@@ -213,29 +233,71 @@ export class CoreDecider implements PacketDecider {
     out.lockClient = this.#policy.lockEnabled;
   }
 
-  /** The first module that recognises the TCP payload as its session start, or -1. */
-  #recogniseTcp(packet: PacketView): number {
+  /**
+   * The first module whose recogniseTcp says MATCH for bytes[offset, offset+length), or -1; sets
+   * #more when some module wants more bytes.
+   */
+  #recogniseTcp(bytes: Uint8Array, offset: number, length: number): number {
     const protocols = this.#policy.protocols;
     for (let id = 0; id < protocols.length; id++) {
-      if (protocols[id]!.recogniseTcp(packet.bytes, packet.payloadOffset, packet.payloadLength)) return id;
+      const sign = protocols[id]!.recogniseTcp(bytes, offset, length);
+      if (sign === TcpSign.MATCH) return id;
+      if (sign === TcpSign.MORE) this.#more = true;
     }
     return -1;
   }
 
-  /** Decision 5: the safety net, for TCP data that the string rules queued. */
+  #more = false;
+
+  /** Decision 5: the safety net, for TCP data the kernel queued from a flow's first packets. */
   #decideTcpData(packet: PacketView, out: Decision): void {
-    const id = this.#policy.safetyNet ? this.#recogniseTcp(packet) : -1;
+    out.reason = Reason.NOT_FASTTRACK;
+    if (this.#policy.safetyNet) this.#judgeStart(packet, (packet.tcpFlags & TcpFlag.SYN) !== 0, out);
+  }
+
+  /**
+   * Adds the segment to its flow's start and judges the start in stream order (and the segment
+   * alone, as a last resort for a start whose first bytes were never seen). Sets the safety net's
+   * decision on a match; else NOT_FASTTRACK, with watchFlow while more bytes could still match.
+   */
+  #judgeStart(packet: PacketView, syn: boolean, out: Decision): void {
+    const starts = this.#starts;
+    const slot = starts.add(packet.srcIp, packet.dstIp, packet.srcPort, packet.dstPort, packet.tcpSeq, syn, packet.bytes, packet.payloadOffset, packet.payloadLength);
+    const state = starts.state(slot);
+    out.reason = Reason.NOT_FASTTRACK;
+    if (state === StartState.CLEAN) return;
+    this.#more = false;
+    let bytes = starts.bytes;
+    let offset = starts.offset(slot);
+    let length = starts.length(slot);
+    let id = this.#recogniseTcp(bytes, offset, length);
+    if (id < 0 && packet.payloadLength > 0 && length !== packet.payloadLength) {
+      const more = this.#more;
+      id = this.#recogniseTcp(packet.bytes, packet.payloadOffset, packet.payloadLength);
+      this.#more = more; // only the start in stream order decides whether to wait for more
+      if (id >= 0) {
+        bytes = packet.bytes;
+        offset = packet.payloadOffset;
+        length = packet.payloadLength;
+      }
+    }
     if (id < 0) {
-      out.reason = Reason.NOT_FASTTRACK;
+      if (this.#more && !starts.full(slot)) {
+        out.watchFlow = true;
+        return;
+      }
+      if (this.#more) this.startsGivenUp++;
+      starts.setState(slot, StartState.CLEAN);
       return;
     }
+    starts.setState(slot, StartState.MATCHED);
     out.protocol = id;
     out.reason = Reason.SAFETY_NET;
     out.verdict = Verdict.DROP;
     out.identifyClient = true;
     out.learnPeer = true;
     out.lockClient = this.#policy.lockEnabled;
-    const named = this.#policy.protocols[id]!.namedPeer(packet.bytes, packet.payloadOffset, packet.payloadLength);
+    const named = this.#policy.protocols[id]!.namedPeer(bytes, offset, length);
     if (named) {
       out.extraPeerIp = named.ip;
       out.extraPeerPort = named.port;

@@ -35,6 +35,8 @@ export class PacketView {
   dstPort = 0;
   /** TCP flags byte (0 for UDP). */
   tcpFlags = 0;
+  /** TCP sequence number, as a signed 32-bit number (0 for UDP). */
+  tcpSeq = 0;
   /** Offset and captured length of the UDP/TCP payload in bytes. */
   payloadOffset = 0;
   payloadLength = 0;
@@ -73,6 +75,7 @@ export function parsePacket(view: PacketView, bytes: Uint8Array, offset: number,
   view.srcPort = 0;
   view.dstPort = 0;
   view.tcpFlags = 0;
+  view.tcpSeq = 0;
   view.payloadOffset = offset;
   view.payloadLength = 0;
   if (length < 20) return false;
@@ -108,6 +111,7 @@ export function parsePacket(view: PacketView, bytes: Uint8Array, offset: number,
     view.srcPort = (bytes[transport]! << 8) | bytes[transport + 1]!;
     view.dstPort = (bytes[transport + 2]! << 8) | bytes[transport + 3]!;
     view.tcpFlags = bytes[transport + 13]!;
+    view.tcpSeq = (bytes[transport + 4]! << 24) | (bytes[transport + 5]! << 16) | (bytes[transport + 6]! << 8) | bytes[transport + 7]!;
     view.payloadOffset = transport + dataOffset;
     view.payloadLength = end - view.payloadOffset;
     view.transport = true;

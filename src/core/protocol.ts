@@ -17,6 +17,13 @@
  */
 export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4 } as const;
 
+/**
+ * What the start of a TCP flow (its first bytes in stream order, reassembled) shows. MATCH: this
+ * protocol's session start. MORE: not yet, but more bytes could make it one (a header block not
+ * ended yet). NONE: no more bytes will change that.
+ */
+export const TcpSign = { NONE: 0, MATCH: 1, MORE: 2 } as const;
+
 /** A peer named inside a payload (e.g. an HTTP header), as numbers. */
 export interface NamedPeer {
   ip: number;
@@ -41,17 +48,15 @@ export const PROBE_SEED_MAX_BYTES = 32;
 export interface ProtocolModule {
   /** Lower-case name, as in FTWALL_PROTOCOLS, logs and metrics. */
   readonly name: string;
-  /**
-   * TCP payload markers the kernel pre-matches (xt_string) so that only segments that may carry
-   * this protocol's clear-text session start reach userspace: [text, last IP-relative offset searched].
-   */
-  readonly tcpMarkers: ReadonlyArray<readonly [string, number]>;
   /** The shapes of its UDP datagrams that the kernel queues whatever their flow's mark. */
   readonly udpShapes: readonly UdpShape[];
   /** UdpSign bits of the UDP payload bytes[offset, offset+length). */
   recogniseUdp(bytes: Uint8Array, offset: number, length: number): number;
-  /** Whether a TCP payload (a flow's first data, queued by the markers) is this protocol's session start. */
-  recogniseTcp(bytes: Uint8Array, offset: number, length: number): boolean;
+  /**
+   * TcpSign of a TCP flow's start: bytes[offset, offset+length) are its first bytes (reassembled,
+   * possibly fewer than the flow sent), or one segment judged alone.
+   */
+  recogniseTcp(bytes: Uint8Array, offset: number, length: number): number;
   /** A further peer the recognised TCP payload names, or null. */
   namedPeer(bytes: Uint8Array, offset: number, length: number): NamedPeer | null;
   /** Whether a UDP payload sent to the router's probe port answers this protocol's probe. */

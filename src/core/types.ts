@@ -58,6 +58,11 @@ export class Decision {
   spoofReply = false;
   /** The protocol module (its id: index in the configured list) the packet belongs to. */
   protocol = 0;
+  /**
+   * The flow's start is not judged yet (the safety net wants its next data segments): an accepted
+   * packet goes without the bypass bit, so the kernel keeps queueing the flow's first data.
+   */
+  watchFlow = false;
 
   reset(): void {
     this.verdict = Verdict.ACCEPT;
@@ -70,6 +75,7 @@ export class Decision {
     this.probeAnswer = false;
     this.spoofReply = false;
     this.protocol = 0;
+    this.watchFlow = false;
   }
 }
 
@@ -110,4 +116,8 @@ export interface StateView {
 /** Decides one packet. Implementations keep no timers and touch no sockets. */
 export interface PacketDecider {
   decide(packet: PacketView, nowTicks: number, out: Decision): void;
+  /** TCP flow starts still watched when newer flows pushed them out of the reassembly memory (a running total). */
+  readonly startsEvicted?: number;
+  /** TCP flow starts given up at the byte or segment limit while more bytes could still have matched (a running total). */
+  readonly startsGivenUp?: number;
 }

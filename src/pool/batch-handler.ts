@@ -67,7 +67,10 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
   /** This worker's per-reason packet counters (accepted at reason*2, dropped at reason*2+1). */
   const reasonWords = counters.words;
   const reasonBase = row * counters.columns + Counter.reasonBase;
+  const startsBase = row * counters.columns + Counter.startsEvicted;
   let batchNumber = 0;
+  let seenEvicted = 0;
+  let seenGivenUp = 0;
 
   return (batch: Batch) => {
     const timed = batchNumber++ % TIMED_BATCH_EVERY === 0;
@@ -100,13 +103,22 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
         reasonWords[reasonBase + decision.reason * 2]!++;
         // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
         // A clean flow also gets the bypass bit, which the rules copy to its conntrack entry.
-        const clean = decision.reason === Reason.NOT_FASTTRACK || decision.reason === Reason.EXEMPT;
+        // A flow whose start the safety net still watches stays without it: its next data is queued.
+        const clean = (decision.reason === Reason.NOT_FASTTRACK && !decision.watchFlow) || decision.reason === Reason.EXEMPT;
         batch.repeat(i, (batch.mark(i) | (clean ? cleanMark : mark)) >>> 0);
       }
     }
     // Per batch, not per packet: the average decision time weighted by the batch's packets.
     if (timed) histograms.record(row, DECISION_HISTOGRAM, (performance.now() - startedMs) / 1000 / batch.count, batch.count);
     histograms.record(row, BATCH_HISTOGRAM, batch.count);
+    // The reassembly's running totals, added to this worker's row as they grow (a restarted
+    // worker's decider starts from 0; the row keeps counting up).
+    const evicted = decider.startsEvicted ?? 0;
+    const givenUp = decider.startsGivenUp ?? 0;
+    reasonWords[startsBase]! += evicted - seenEvicted;
+    reasonWords[startsBase + 1]! += givenUp - seenGivenUp;
+    seenEvicted = evicted;
+    seenGivenUp = givenUp;
     if (events && (events.length > 0 || spoofs!.length > 0)) options.publish(events, spoofs!);
   };
 }

@@ -8,7 +8,6 @@ import { planRules, type TablePlan } from './plan.ts';
 export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
   const protocols = protocolsFor(config);
   return planRules({
-    tcpMarkers: protocols.flatMap((module) => module.tcpMarkers),
     udpShapes: protocols.flatMap((module) => module.udpShapes),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, probePorts: config.probePorts, dockerUser, safetyNet: config.safetyNet,

@@ -11,8 +11,21 @@ export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern 
 export const FORWARD_CHAIN = `${CHAIN_PREFIX}FORWARD`;
 export const INPUT_CHAIN = `${CHAIN_PREFIX}INPUT`;
 export const SAFETY_NET_CHAIN = `${CHAIN_PREFIX}SAFETYNET`;
-/** The safety net looks at a TCP flow's first packets only (original direction: SYN, ACK, data...). */
-export const SAFETY_NET_PACKETS = 6;
+/**
+ * The safety net looks at a TCP flow's first packets only (original direction: SYN, ACK, data...):
+ * its data segments among them are queued until ftwall has judged the flow's start (then the flow
+ * carries the bypass bit). The cap bounds a flow that is never judged (flow bypass off).
+ */
+export const SAFETY_NET_PACKETS = 16;
+
+/**
+ * u32: a TCP segment with at least one byte of payload and a 20-byte IP header. From offset 0 it
+ * reads the data offset (TCP header word 3, at IP offset 32), jumps that many bytes and reads 4
+ * bytes at 17 more: possible only when the packet holds 20 + data offset + 1 bytes. u32 cannot
+ * subtract, hence the fixed IP header length; segments with IP options are queued by IP_OPTIONS.
+ */
+export const TCP_DATA_MATCH = '0>>24&0xF=5&&32>>26&0x3C@17=0:0xFFFFFFFF';
+const IP_OPTIONS_MATCH = '0>>24&0xF=6:15';
 
 export interface RulePlanOptions {
   lanInterfaces: readonly string[];
@@ -25,14 +38,8 @@ export interface RulePlanOptions {
   probePorts: number;
   /** Hook DOCKER-USER as well (when the chain exists). */
   dockerUser: boolean;
-  /** Queue TCP segments that carry a protocol's TCP markers (xt_string). */
+  /** Queue the data segments among a TCP flow's first packets until its start is judged. */
   safetyNet: boolean;
-  /**
-   * The safety net's string rules, the protocol modules' tcpMarkers: [marker, last byte offset
-   * searched from the IP header]. Only segments containing a marker are queued, so ordinary TCP
-   * data never reaches ftwall.
-   */
-  tcpMarkers: ReadonlyArray<readonly [string, number]>;
   /** The protocol modules' UDP shapes, queued whatever their flow's bypass mark (flow bypass only). */
   udpShapes: readonly UdpShape[];
   /** Mark bit of flows judged clean; 0 disables flow bypass. */
@@ -96,12 +103,13 @@ export function planRules(options: RulePlanOptions): TablePlan {
   }
   rules.push(['-A', FORWARD_CHAIN, ...decided]);
   if (options.safetyNet) {
-    // The header block sits in a flow's first packets: only those are string-matched (in the kernel),
-    // bypassed flows included; bulk data never is.
-    rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', '-m', 'connbytes', '--connbytes', `0:${SAFETY_NET_PACKETS}`, '--connbytes-dir', 'original', '--connbytes-mode', 'packets', '-j', SAFETY_NET_CHAIN]);
-    for (const [marker, to] of options.tcpMarkers) {
-      rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'string', '--algo', 'bm', '--to', String(to), '--string', marker, ...queue]);
-    }
+    // The header block sits in a flow's first packets: their data segments are queued (ftwall
+    // reassembles and judges the start), until ftwall gives the flow the bypass bit; bulk data and
+    // bare ACKs never are.
+    const notJudged = options.bypassMark ? ['-m', 'connmark', '!', '--mark', bypass] : [];
+    rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', ...notJudged, '-m', 'connbytes', '--connbytes', `0:${SAFETY_NET_PACKETS}`, '--connbytes-dir', 'original', '--connbytes-mode', 'packets', '-j', SAFETY_NET_CHAIN]);
+    rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'u32', '--u32', TCP_DATA_MATCH, ...queue]);
+    rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'u32', '--u32', IP_OPTIONS_MATCH, ...queue]);
   }
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.

@@ -13,7 +13,11 @@ export const Counter = {
    * (reason*2+1). Every decided packet lands in exactly one of them, so totals derive from these.
    */
   reasonBase: 1,
-  COLUMNS: 1 + 2 * REASON_NAMES.length,
+  /** The safety net's reassembly: flow starts still watched when pushed out by newer flows (a worker's running total). */
+  startsEvicted: 1 + 2 * REASON_NAMES.length,
+  /** Flow starts given up at the byte or segment limit while they could still have matched (running total). */
+  startsGivenUp: 2 + 2 * REASON_NAMES.length,
+  COLUMNS: 3 + 2 * REASON_NAMES.length,
 } as const;
 
 export class SharedCounters {

@@ -54,6 +54,7 @@ export class MetricsBridge implements MetricProducer {
     const suppressed = meter.createObservableCounter('ftwall.events.suppressed', { description: 'State-change log lines not written because their kind exceeded its rate (a summary line says how many)', unit: '{event}' });
     const answers = meter.createObservableCounter('ftwall.probes.answered', { description: 'Probe answers received', unit: '{packet}' });
     const overflow = meter.createObservableCounter('ftwall.queue.overflow', { description: 'Packets ftwall\'s rules sent to a queue that could not take them: passed undecided with FTWALL_FAIL=open, dropped with closed', unit: '{packet}' });
+    const starts = meter.createObservableCounter('ftwall.safety_net.starts', { description: 'TCP flow starts the safety net stopped watching before judging them: evicted (pushed out of the reassembly memory by newer flows), limit (byte or segment limit reached with a header block still open); their flows were accepted', unit: '{flow}' });
     const errors = meter.createObservableCounter('ftwall.decision.errors', { description: 'Packets accepted because deciding them failed', unit: '{packet}' });
     const queued = meter.createObservableCounter('ftwall.queue.packets', { description: 'Packets the kernel queued (id_sequence)', unit: '{packet}' });
     const waiting = meter.createObservableGauge('ftwall.queue.waiting', { description: 'Packets waiting in the kernel queue (queue_total)', unit: '{packet}' });
@@ -80,6 +81,8 @@ export class MetricsBridge implements MetricProducer {
       result.observe(suppressed, source.eventsSuppressed());
       result.observe(answers, source.probeAnswers());
       result.observe(errors, source.counters.total(Counter.handlerErrors));
+      result.observe(starts, source.counters.total(Counter.startsEvicted), { outcome: 'evicted' });
+      result.observe(starts, source.counters.total(Counter.startsGivenUp), { outcome: 'limit' });
       result.observe(overflow, source.queueOverflow());
       for (const [outcome, value] of Object.entries(source.flowCuts())) result.observe(flowCuts, value, { outcome });
       for (const feature of source.featuresOff()) result.observe(featureOff, 1, { feature });
@@ -90,7 +93,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

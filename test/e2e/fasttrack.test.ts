@@ -9,7 +9,8 @@ import { FtwallProcess } from '../../lab/ftwall-process.ts';
 import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
 import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
 import { readCapture } from '../helpers/pcap.ts';
-import { AgentServer, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
+import { AgentServer, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
+import { buildIpv4, withTcpChecksum } from '../../lab/packets.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 4;
@@ -214,6 +215,60 @@ describe('FastTrack blocking', { skip }, () => {
       await ftwall.waitForEvent('lock_started');
       assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, false, 'the host is locked');
       assert.equal(runAgent(bed, benign(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, true, 'others are not');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('the safety net reassembles: a lower-case request in 7-byte segments and TCP Fast Open data are stopped; benign starts pass and cost a few queued packets', async () => {
+    const sink = await AgentServer.start(bed, bed.internet, 'tcp-server', `${WEB_NET}.82:8082`);
+    // A longer lock: this host answers no probe, so a 4 s lock would end 3 s in (see Security).
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: '12', FTWALL_STATE_DIR: '', FTWALL_WORKERS: '2' });
+    try {
+      await ftwall.ready();
+      const hex = (text: string) => Buffer.from(text).toString('hex');
+      // Benign: an HTTP request in 7-byte segments, then a bulk upload: both arrive whole.
+      const request = 'GET /index.html HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n';
+      let queued = packetsQueued(bed);
+      const small = runAgent(bed, benign(), 'tcp-chunks', { to: `${WEB_NET}.82:8082`, hex: hex(request), size: 7, every: 20 });
+      const smallQueued = packetsQueued(bed) - queued;
+      assert.equal(small.closed, true, 'the benign request in small segments went through');
+      queued = packetsQueued(bed);
+      const bulk = runAgent(bed, benign(), 'tcp-send', { to: `${WEB_NET}.82:8082`, bytes: 2_000_000 });
+      const bulkQueued = packetsQueued(bed) - queued;
+      assert.equal(bulk.connected, true);
+      const streams = (await sink.report()).streams as Array<{ bytes: number; sha256: string }>;
+      assert.ok(streams.some((stream) => stream.sha256 === createHash('sha256').update(request).digest('hex')), 'the small-segment request arrived whole');
+      assert.ok(streams.some((stream) => stream.sha256 === bulk.sha256), 'the bulk upload arrived whole');
+      const segments = Math.ceil(request.length / 7);
+      assert.ok(smallQueued <= 1 + segments, `small-segment request: ${smallQueued} packets queued (SYN + ${segments} data segments at most)`);
+      assert.ok(bulkQueued <= 17, `bulk upload of 2 MB: ${bulkQueued} packets queued (SYN + at most 16 in flight before its first verdict)`);
+      process.stderr.write(`# queued: small-segment request ${smallQueued} (${segments} data segments), 2 MB upload ${bulkQueued}\n`);
+      assert.equal(ftwall.events('safety_net_hit').length, 0);
+
+      // TCP Fast Open: a SYN carrying the request (raw, in the name of a LAN address nobody owns).
+      const tfo = withTcpChecksum(buildIpv4({ protocol: 6, src: '10.77.1.77', dst: `${WEB_NET}.82`, srcPort: 45000, dstPort: 8082, tcpFlags: 0x02, seq: 123456, payload: [...Buffer.from('GET /.hash=8e0cda92da564448da5ec5070f3231907abac2a1 HTTP/1.1\r\n\r\n')] }));
+      const file = `${bed.tempDir}/tfo.hex`;
+      writeFileSync(file, Buffer.from(tfo).toString('hex'));
+      runAgent(bed, client(), 'raw-send', { file });
+      const tfoHit = await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === '10.77.1.77');
+      assert.equal(tfoHit.dest_port, 8082);
+
+      // FastTrack: lower-case headers, 7 bytes per segment: no segment holds a whole marker.
+      const rogue = 'GET /.files HTTP/1.1\r\nx-kazaa-supernodeip: 198.51.100.19:2345\r\nx-kazaa-username: rogue\r\n\r\n';
+      const cut = runAgent(bed, client(), 'tcp-chunks', { to: `${WEB_NET}.82:8082`, hex: hex(rogue), size: 7, every: 20, timeout: 2500 });
+      assert.equal(cut.connected, true, 'the SYN to an unknown address passes');
+      assert.ok(!cut.closed || cut.error !== undefined, `the flow was stopped (${JSON.stringify(cut)})`);
+      await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('client').ip);
+      // The first hit comes with the segment completing `x-kazaa`; the client's later segments
+      // among its first 16 packets (dropped too) complete the header naming its supernode.
+      const named = await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('client').ip && line.supernode !== undefined);
+      assert.equal(named.supernode, '198.51.100.19:2345');
+      assert.ok(ftwall.events('peer_learned').some((line) => line.dest_ip === '198.51.100.19' && line.dest_port === 2345));
+      const after = (await sink.report()).streams as Array<{ sha256: string }>;
+      assert.ok(!after.some((stream) => stream.sha256 === createHash('sha256').update(rogue).digest('hex')), 'the request never arrived whole');
+      await ftwall.waitForEvent('lock_started', (line) => line.src_ip === bed.host('client').ip);
+      assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, false, 'the host is locked');
     } finally {
       await ftwall.stop();
     }

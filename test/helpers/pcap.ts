@@ -13,6 +13,12 @@ export interface CapturedSegment {
   payload: Uint8Array;
   /** Index of the frame in the file. */
   frame: number;
+  /** Source and destination addresses as hex (a flow's key, with the ports). */
+  src: string;
+  dst: string;
+  /** TCP only: sequence number and flags byte. */
+  seq?: number;
+  flags?: number;
 }
 
 /** Offset of the IP header in a link-layer frame, or -1. */
@@ -44,25 +50,31 @@ function segmentOf(frame: Uint8Array, start: number, index: number): CapturedSeg
   let protocol: number;
   let transport: number;
   let end: number;
+  let src: string;
+  let dst: string;
   if (version === 4 && ip.length >= 20) {
     const fragment = view.getUint16(6) & 0x1fff;
     if (fragment !== 0) return null;
     protocol = ip[9]!;
     transport = (ip[0]! & 0x0f) * 4;
     end = Math.min(ip.length, view.getUint16(2));
+    src = Buffer.from(ip.subarray(12, 16)).toString('hex');
+    dst = Buffer.from(ip.subarray(16, 20)).toString('hex');
   } else if (version === 6 && ip.length >= 40) {
     protocol = ip[6]!; // extension headers are not followed: fine for these captures
     transport = 40;
     end = Math.min(ip.length, 40 + view.getUint16(4));
+    src = Buffer.from(ip.subarray(8, 24)).toString('hex');
+    dst = Buffer.from(ip.subarray(24, 40)).toString('hex');
   } else {
     return null;
   }
   if (protocol === 17 && end - transport >= 8) {
-    return { protocol: 'udp', ipVersion: version as 4 | 6, srcPort: view.getUint16(transport), dstPort: view.getUint16(transport + 2), payload: ip.subarray(transport + 8, end), frame: index };
+    return { protocol: 'udp', ipVersion: version as 4 | 6, srcPort: view.getUint16(transport), dstPort: view.getUint16(transport + 2), payload: ip.subarray(transport + 8, end), frame: index, src, dst };
   }
   if (protocol === 6 && end - transport >= 20) {
     const dataOffset = (ip[transport + 12]! >> 4) * 4;
-    return { protocol: 'tcp', ipVersion: version as 4 | 6, srcPort: view.getUint16(transport), dstPort: view.getUint16(transport + 2), payload: ip.subarray(transport + dataOffset, end), frame: index };
+    return { protocol: 'tcp', ipVersion: version as 4 | 6, srcPort: view.getUint16(transport), dstPort: view.getUint16(transport + 2), payload: ip.subarray(transport + dataOffset, end), frame: index, src, dst, seq: view.getUint32(transport + 4), flags: ip[transport + 13]! };
   }
   return null;
 }

@@ -39,6 +39,13 @@ test('every event goes to the sink; learned and confirmed peers go to the store 
   assert.deepEqual(cuts, [['198.51.100.7', 1214], ['198.51.100.8', 80], ['198.51.100.7', 1214]]);
 });
 
+test('a safety-net hit cuts its flow even when its destination was a peer before (nothing to store)', () => {
+  const { dispatcher, appended, cuts } = setup();
+  dispatcher.dispatch([{ event: 'safety_net_hit', supernode: undefined, ...packetFields('192.168.1.10', '192.0.2.82', 8082) }], []);
+  assert.deepEqual(cuts, [['192.0.2.82', 8082]]);
+  assert.deepEqual(appended, []);
+});
+
 test('a batch without peers writes nothing to the store; without flow bypass nothing is cut', () => {
   const { dispatcher, appended } = setup({ bypass: false });
   dispatcher.dispatch([lock], []);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CidrList } from '../../../src/core/cidr.ts';
 import { CoreDecider, type CorePolicy } from '../../../src/core/decide.ts';
+import { TcpStarts } from '../../../src/core/tcp-start.ts';
 import { createProtocols } from '../../../src/core/protocols/index.ts';
 import { DEFAULT_NETWORK_NAMES } from '../../../src/core/protocols/fasttrack/udp.ts';
 import { PacketView, Protocol, TcpFlag, ipFromString, macKey, parsePacket } from '../../../src/core/packet.ts';
@@ -155,6 +156,85 @@ test('5. the safety net: FastTrack HTTP locks the client and learns both peers',
   assert.equal(plain.verdict, Verdict.ACCEPT);
 });
 
+test('5. the safety net reassembles a flow\'s start: a lower-case marker split over three segments, out of order and retransmitted', () => {
+  const { decide } = setup();
+  const isn = 0x7ffffffe; // the sequence numbers cross 2^31
+  const seg = (seq: number, text: string, flags: number = TcpFlag.ACK) => ({ protocol: Protocol.TCP, src: CLIENT, dst: '203.0.113.50', srcPort: 40003, dstPort: 2400, tcpFlags: flags, seq, payload: [...Buffer.from(text)] });
+  const opened = decide(seg(isn, '', TcpFlag.SYN));
+  assert.equal(opened.verdict, Verdict.ACCEPT);
+  assert.equal(opened.watchFlow, true, 'a SYN: its flow\'s start is wanted');
+  const head = 'GET /files HTTP/1.1\r\nhost: x\r\nx-ka';
+  let out = decide(seg(isn + 1 + head.length + 3, '-supernodeip: 198.51.100.9:3531\r\n\r\n')); // third, first
+  assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow && out.reason === Reason.NOT_FASTTRACK, 'a gap: watched');
+  out = decide(seg(isn + 1, head));
+  assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow, 'the first: an open header block, no marker yet');
+  out = decide(seg(isn + 1, head)); // retransmitted
+  assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow);
+  out = decide(seg(isn + 1 + head.length, 'zaa'));
+  // (the middle one alone: 'zaa' is no marker; the third alone has none at a line start)
+  assert.equal(out.reason, Reason.SAFETY_NET, 'the middle one completes the start');
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.deepEqual([out.extraPeerIp, out.extraPeerPort], [ipFromString('198.51.100.9'), 3531]);
+  out = decide(seg(isn + 1, head));
+  assert.equal(out.verdict, Verdict.DROP, 'a retransmission of a recognised flow is dropped as well');
+  assert.equal(decide(seg(isn, '', TcpFlag.SYN)).verdict, Verdict.DROP, 'and so is its SYN again (same ISN)');
+  assert.equal(decide(seg(isn + 5000, '', TcpFlag.SYN)).verdict, Verdict.ACCEPT, 'a new connection on the same ports starts afresh');
+});
+
+test('5. a SYN carrying data (TCP Fast Open) is judged as data, and still as a SYN', () => {
+  const { state, decide } = setup();
+  const request = [...Buffer.from('GET /.hash=8e0cda92da564448da5ec5070f3231907abac2a1 HTTP/1.1\r\n\r\n')];
+  const tfo = decide({ ...syn('203.0.113.60', 80), seq: 1000, payload: request });
+  assert.equal(tfo.reason, Reason.SAFETY_NET);
+  assert.equal(tfo.verdict, Verdict.DROP);
+  assert.ok(tfo.learnPeer && tfo.lockClient && tfo.identifyClient);
+  state.addPeer(PEER, 1214);
+  const known = decide({ ...syn(), payload: [...Buffer.from('hello')] });
+  assert.equal(known.reason, Reason.KNOWN_PEER_SYN, 'the peer check comes first');
+  const plain = decide({ ...syn('192.0.2.80', 80), payload: [...Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n')] });
+  assert.ok(plain.verdict === Verdict.ACCEPT && plain.reason === Reason.NOT_FASTTRACK && !plain.watchFlow, 'a complete benign header block: judged clean at once');
+});
+
+test('5. starts that cannot match are let go at once; open ones at the byte limit, counted', () => {
+  const { decide } = setup();
+  const seg = (srcPort: number, seq: number, payload: number[]) => ({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort, dstPort: 443, tcpFlags: TcpFlag.ACK, seq, payload });
+  const tls = decide(seg(41000, 1, [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]));
+  assert.ok(tls.verdict === Verdict.ACCEPT && !tls.watchFlow, 'binary: clean, the flow bypassed from now on');
+  const after = decide(seg(41000, 10, [...Buffer.from('X-Kazaa-Username: a\r\n')]));
+  assert.equal(after.reason, Reason.NOT_FASTTRACK, 'a flow judged clean is not looked at again');
+  const line = [...Buffer.from(`X-Padding: ${'a'.repeat(500)}\r\n`)];
+  let out = decide(seg(41001, 1, line));
+  for (let i = 1; out.watchFlow && i < 10; i++) out = decide(seg(41001, 1 + i * line.length, line));
+  assert.ok(out.verdict === Verdict.ACCEPT && !out.watchFlow, 'given up at 2048 bytes');
+  const { decide: decideOff } = setup({ safetyNet: false });
+  assert.equal(decideOff(seg(41002, 1, [...Buffer.from('X-Kazaa-Username: a\r\n')])).reason, Reason.NOT_FASTTRACK);
+  assert.equal(decideOff({ ...syn(), seq: 5 }).watchFlow, false, 'no safety net: nothing watched');
+});
+
+test('5. the decider counts starts given up and evicted', () => {
+  const starts = new TcpStarts({ flows: 2, bytes: 16, segments: 3 });
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack'], { networkNames: DEFAULT_NETWORK_NAMES }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: SECRET,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''),
+  }, new PlainState(), starts);
+  const view = new PacketView();
+  const out = new Decision();
+  const send = (srcPort: number, seq: number, text: string) => {
+    const bytes = buildIpv4({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort, dstPort: 25, tcpFlags: TcpFlag.ACK, seq, payload: [...Buffer.from(text)] });
+    parsePacket(view, bytes, 0, bytes.length);
+    out.reset();
+    decider.decide(view, 1, out);
+    return out.watchFlow;
+  };
+  assert.equal(send(1, 0, 'EHLO a\r\n'), true);
+  assert.equal(send(1, 8, 'MAIL FROM:<a>\r\n'), false, '16 bytes: the limit');
+  assert.equal(decider.startsGivenUp, 1);
+  send(2, 0, 'EHLO');
+  send(3, 0, 'EHLO');
+  send(4, 0, 'EHLO');
+  assert.equal(decider.startsEvicted, 1, 'flow 1 was judged; flow 2 was still watched');
+});
+
 test('exempt hosts and non-IPv4 packets are never touched', () => {
   const { state, decide } = setup({ exempt: CidrList.parse('10.77.1.0/28') });
   state.addPeer(PEER, 1214);
@@ -246,7 +326,7 @@ test('host keys: every MAC byte counts, the key depends on the secret, an unknow
 test('a TCP segment of a flow conntrack did not know, to a known peer: dropped, and it locks its host as a SYN would', () => {
   const { state, decide } = setup();
   state.addPeer(PEER, 1214);
-  const ack = (payload: number[] = [], dst = PEER) => ({ protocol: Protocol.TCP, src: CLIENT, dst, srcPort: 40000, dstPort: 1214, tcpFlags: TcpFlag.ACK, payload });
+  const ack = (payload: number[] = [], dst = PEER, srcPort = 40000) => ({ protocol: Protocol.TCP, src: CLIENT, dst, srcPort, dstPort: 1214, tcpFlags: TcpFlag.ACK, payload });
   const out = decide(ack([1, 2, 3]));
   assert.equal(out.verdict, Verdict.DROP);
   assert.equal(out.reason, Reason.KNOWN_PEER_TCP);
@@ -254,6 +334,6 @@ test('a TCP segment of a flow conntrack did not know, to a known peer: dropped, 
   const elsewhere = decide(ack([], '192.0.2.80'));
   assert.equal(elsewhere.verdict, Verdict.ACCEPT, 'a flow to anyone else passes (and is then bypassed)');
   assert.equal(elsewhere.reason, Reason.NOT_FASTTRACK);
-  const marker = decide(ack([...Buffer.from('GIVE 123\r\n')]));
+  const marker = decide(ack([...Buffer.from('GIVE 123\r\n')], PEER, 40001));
   assert.equal(marker.reason, Reason.SAFETY_NET, 'the safety net still names what it saw');
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CidrList } from '../../../src/core/cidr.ts';
 import { CoreDecider } from '../../../src/core/decide.ts';
+import { TcpStarts } from '../../../src/core/tcp-start.ts';
 import type { FtEvent } from '../../../src/core/events.ts';
 import { Protocol, TcpFlag } from '../../../src/core/packet.ts';
 import { createProtocols } from '../../../src/core/protocols/index.ts';
@@ -70,7 +71,7 @@ function setup(options: { monitor?: boolean; failClosed?: boolean; decider?: Pac
     publish: (events, spoofs) => published.push({ events, spoofs }),
   });
   const count = (reason: number, dropped: boolean) => counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0));
-  return { handle, published, count, errors: () => counters.total(Counter.handlerErrors) };
+  return { handle, published, count, errors: () => counters.total(Counter.handlerErrors), counters };
 }
 
 const ping = () => buildIpv4({ protocol: Protocol.UDP, src: '10.77.1.10', dst: '198.51.100.7', srcPort: 3531, dstPort: 1214, payload: PING });
@@ -88,6 +89,21 @@ test('verdicts and marks: FastTrack dropped; clean flows repeated with the decid
   assert.equal(published.length, 1, 'one message per batch');
   assert.deepEqual(published[0]!.events.map((e) => e.event), ['client_identified', 'peer_learned', 'lock_started']);
   assert.equal(published[0]!.spoofs.length, 1, 'one pong to send');
+});
+
+test('the safety net: a TCP flow whose start is still open goes without the bypass bit until it is judged; its counts reach the shared row', () => {
+  const starts = new TcpStarts({ flows: 1, bytes: 64, segments: 4 });
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack'], { networkNames: ['KaZaA'] }), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.77.0.0/16'), neverPeer: CidrList.parse(''),
+  }, new SharedStateView(new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }))), starts);
+  const { handle, counters } = setup({ decider });
+  const tcp = (srcPort: number, flags: number, seq: number, text: string) => buildIpv4({ protocol: Protocol.TCP, src: '10.77.1.20', dst: '192.0.2.80', srcPort, dstPort: 80, tcpFlags: flags, seq, payload: [...Buffer.from(text)] });
+  const batch = new FakeBatch([tcp(50000, TcpFlag.SYN, 9, ''), tcp(50000, TcpFlag.ACK, 10, 'GET / HTTP/1.1\r\n'), tcp(50000, TcpFlag.ACK, 26, 'Host: a\r\n\r\n')]);
+  handle(batch);
+  assert.deepEqual(batch.verdicts, [['repeat', MARK], ['repeat', MARK], ['repeat', MARK | BYPASS]], 'the SYN and the open header block are watched; the ended block lets the flow go');
+  handle(new FakeBatch([tcp(50001, TcpFlag.ACK, 1, 'EHLO'), tcp(50002, TcpFlag.ACK, 1, 'EHLO')]));
+  assert.equal(counters.total(Counter.startsEvicted), 1, 'one watched flow pushed out (a table of 1)');
 });
 
 test('a batch with nothing to report publishes nothing', () => {

@@ -5,9 +5,8 @@ import { createProtocols } from '../../../src/core/protocols/index.ts';
 import { udpShapeMatch, findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
 const fasttrack = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] });
-const tcpMarkers = fasttrack.flatMap((module) => module.tcpMarkers);
 const udpShapes = fasttrack.flatMap((module) => module.udpShapes);
-const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, bypassMark: 0, tcpMarkers, udpShapes };
+const options = { lanInterfaces: ['lan0', 'wlan0'], queueBase: 10, workers: 2, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, bypassMark: 0, udpShapes };
 
 test('queue target balances over the worker queues and bypasses when nobody listens', () => {
   assert.deepEqual(queueTarget(10, 2), ['-j', 'NFQUEUE', '--queue-balance', '10:11', '--queue-bypass']);
@@ -33,15 +32,17 @@ test('the plan queues UDP and SYNs forwarded from the LAN and probe answers on I
   assert.doesNotMatch(text, /DOCKER-USER|SAFETYNET/);
 });
 
-test('the safety net string-matches only a TCP flow\'s first packets, in its own chain', () => {
+test('the safety net queues the data segments among a TCP flow\'s first packets, in its own chain, until the flow is judged', () => {
   const plan = planRules({ ...options, safetyNet: true });
   const text = renderInstall(plan);
   assert.deepEqual(plan.chains, ['FTWALL-FORWARD', 'FTWALL-INPUT', 'FTWALL-SAFETYNET']);
-  assert.match(text, /-A FTWALL-FORWARD -p tcp -m connbytes --connbytes 0:6 --connbytes-dir original --connbytes-mode packets -j FTWALL-SAFETYNET/);
-  assert.match(text, /-A FTWALL-SAFETYNET -m string --algo bm --to 200 --string "GET \/\.hash=" -j NFQUEUE/);
-  assert.match(text, /-A FTWALL-SAFETYNET -m string --algo bm --to 1600 --string X-Kazaa- -j NFQUEUE/);
-  assert.match(text, /--string "GIVE " /);
-  assert.doesNotMatch(renderInstall(planRules(options)), /-m string/);
+  assert.match(text, /-A FTWALL-FORWARD -p tcp -m connbytes --connbytes 0:16 --connbytes-dir original --connbytes-mode packets -j FTWALL-SAFETYNET/);
+  assert.match(text, /-A FTWALL-SAFETYNET -m u32 --u32 "0>>24&0xF=5&&32>>26&0x3C@17=0:0xFFFFFFFF" -j NFQUEUE --queue-balance 10:11 --queue-bypass\n/);
+  assert.match(text, /-A FTWALL-SAFETYNET -m u32 --u32 "0>>24&0xF=6:15" -j NFQUEUE/, 'segments with IP options: all of them');
+  assert.doesNotMatch(text, /-m string/, 'no string pre-match: it sees one segment in one case');
+  assert.doesNotMatch(renderInstall(planRules(options)), /SAFETYNET|u32/);
+  const bypassed = renderInstall(planRules({ ...options, safetyNet: true, bypassMark: 0x200000 }));
+  assert.match(bypassed, /-A FTWALL-FORWARD -p tcp -m connmark ! --mark 0x200000\/0x200000 -m connbytes --connbytes 0:16 .* -j FTWALL-SAFETYNET/, 'a flow judged clean is queued no more');
 });
 
 test('flow bypass: the bit is saved to the flow, and flows carrying it skip the queue, TCP flows not the safety net', () => {
@@ -55,7 +56,7 @@ test('flow bypass: the bit is saved to the flow, and flows carrying it skip the 
   const udp = lines.findIndex((line) => line.includes('-p udp -j NFQUEUE'));
   assert.ok(strings >= 0 && udp >= 0);
   assert.ok(save >= 0 && save < decided, 'save before the decided RETURN, or it would never run');
-  assert.ok(decided < strings && strings < skip, 'the safety net sees bypassed flows');
+  assert.ok(decided < strings && strings < skip, 'the safety net comes before the TCP bypass (it has its own test of the bit)');
   assert.ok(skip < udp, 'bypassed flows skip the UDP and SYN queue rules');
   assert.ok(udpSkip >= 0 && udpSkip < save, 'bypassed UDP flows (no safety net for UDP) leave at the first rule');
   assert.doesNotMatch(renderInstall(planRules(options)), /connmark|CONNMARK/i);

@@ -7,7 +7,7 @@ import { planRules } from '../../../src/rules/plan.ts';
 import { RulesWatchdog } from '../../../src/rules/watchdog.ts';
 import { memoryLogger } from '../../helpers/memory-log.ts';
 
-const plan = planRules({ lanInterfaces: ['lan0'], queueBase: 10, workers: 1, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, tcpMarkers: [], udpShapes: [], bypassMark: 0 });
+const plan = planRules({ lanInterfaces: ['lan0'], queueBase: 10, workers: 1, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, udpShapes: [], bypassMark: 0 });
 const queue = (idSequence: number): KernelQueueStats => ({ queue: 10, idSequence, portId: 1, queueTotal: 0, copyMode: 2, copyRange: 2048, queueDropped: 0, userDropped: 0 });
 
 function setup(check: () => { installed: boolean; queuedByRules: number }) {

@@ -72,6 +72,31 @@ export function findHttpMarker(bytes: Uint8Array, offset: number, length: number
   return HttpMarker.NONE;
 }
 
+/**
+ * Whether more bytes could still make `findHttpMarker` match: the bytes could be the beginning of
+ * a header block that has not ended. False once the block ended (a blank line) or a byte appears
+ * that no header block holds (a control character other than tab, CR, LF): TLS, SSH's key
+ * exchange and other binary starts are let go at their first segment.
+ */
+export function headerBlockOpen(bytes: Uint8Array, offset: number, length: number): boolean {
+  const end = offset + length;
+  let lineStart = true;
+  for (let i = offset; i < end; i++) {
+    const c = bytes[i]!;
+    if (c < 32 && c !== 9 && c !== CR && c !== LF) return false;
+    if (c === 127) return false;
+    if (c === LF) {
+      if (lineStart) return false; // an empty line: the block is over
+      lineStart = true;
+    } else if (c !== CR) {
+      lineStart = false;
+    } else if (i === offset) {
+      return false; // CR as the first byte: a blank first line
+    }
+  }
+  return true;
+}
+
 /** The `X-Kazaa-SupernodeIP: a.b.c.d:port` of the header block, as [ip, port], or null. */
 export function findSupernodeAddress(bytes: Uint8Array, offset: number, length: number): [number, number] | null {
   const end = offset + length;

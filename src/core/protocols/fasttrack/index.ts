@@ -8,28 +8,15 @@
  * - Probe: a copy of the client's own ping; any FastTrack datagram back to the probe port answers it.
  */
 import type { NamedPeer, ProtocolModule, ProtocolOptions } from '../../protocol.ts';
-import { UdpSign } from '../../protocol.ts';
-import { HttpMarker, findHttpMarker, findSupernodeAddress } from './http.ts';
+import { TcpSign, UdpSign } from '../../protocol.ts';
+import { HttpMarker, findHttpMarker, findSupernodeAddress, headerBlockOpen } from './http.ts';
 import { pongFor } from './pong.ts';
 import { FastTrackUdp, NetworkNames, classifyFastTrackUdp, isWeak } from './udp.ts';
-
-/**
- * The safety net's kernel pre-match: [marker, last byte offset searched from the IP header]. Only
- * segments containing one are queued, so ordinary TCP data never reaches ftwall.
- */
-const TCP_MARKERS: ReadonlyArray<readonly [string, number]> = [
-  ['GET /.hash=', 200],
-  ['GIVE ', 130],
-  ['X-Kazaa-', 1600],
-  ['KazaaClient', 1600],
-  ['PeerEnabler/', 1600],
-];
 
 export function createFastTrack(options: ProtocolOptions): ProtocolModule {
   const names = new NetworkNames(options.networkNames);
   return {
     name: 'fasttrack',
-    tcpMarkers: TCP_MARKERS,
     // 0x27 to 0x2A: from the 5-byte 0x2A to a 0x28 pong with the longest configured name.
     udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 12 + names.longest] }],
     recogniseUdp(bytes, offset, length) {
@@ -39,7 +26,8 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
       return kind === FastTrackUdp.PING ? UdpSign.STRONG | UdpSign.REQUEST : UdpSign.STRONG;
     },
     recogniseTcp(bytes, offset, length) {
-      return findHttpMarker(bytes, offset, length) !== HttpMarker.NONE;
+      if (findHttpMarker(bytes, offset, length) !== HttpMarker.NONE) return TcpSign.MATCH;
+      return headerBlockOpen(bytes, offset, length) ? TcpSign.MORE : TcpSign.NONE;
     },
     namedPeer(bytes, offset, length): NamedPeer | null {
       const found = findSupernodeAddress(bytes, offset, length);

@@ -2,7 +2,7 @@
 // FastTrack behind the protocol contract (core/protocol.ts): what the core and the actions see.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UdpSign } from '../../../../../src/core/protocol.ts';
+import { TcpSign, UdpSign } from '../../../../../src/core/protocol.ts';
 import { createProtocols } from '../../../../../src/core/protocols/index.ts';
 import { buildPong } from '../../../../../src/core/protocols/fasttrack/pong.ts';
 import { DEFAULT_NETWORK_NAMES, FastTrackUdp, NetworkNames, classifyFastTrackUdp } from '../../../../../src/core/protocols/fasttrack/udp.ts';
@@ -40,11 +40,20 @@ test('the probe is a copy of the kept ping; any FastTrack datagram answers it, w
   assert.equal(fasttrack!.isProbeAnswer(setup, 0, 5, true), true);
 });
 
-test('TCP: file-transfer HTTP is a session start and may name a supernode; the kernel pre-match lists its markers', () => {
+test('TCP: file-transfer HTTP is a session start and may name a supernode; an open header block asks for more', () => {
   const request = Buffer.from('GET /.files HTTP/1.1\r\nX-Kazaa-SupernodeIP: 198.51.100.9:1214\r\n\r\n', 'latin1');
-  assert.equal(fasttrack!.recogniseTcp(request, 0, request.length), true);
+  assert.equal(fasttrack!.recogniseTcp(request, 0, request.length), TcpSign.MATCH);
   assert.deepEqual(fasttrack!.namedPeer(request, 0, request.length), { ip: (198 << 24 >>> 0) + (51 << 16) + (100 << 8) + 9, port: 1214 });
   const web = Buffer.from('GET / HTTP/1.1\r\nHost: example.org\r\n\r\n', 'latin1');
-  assert.equal(fasttrack!.recogniseTcp(web, 0, web.length), false);
-  assert.ok(fasttrack!.tcpMarkers.some(([marker]) => marker === 'X-Kazaa-'));
+  assert.equal(fasttrack!.recogniseTcp(web, 0, web.length), TcpSign.NONE, 'the header block ended without a marker');
+  const lower = Buffer.from('get /x HTTP/1.1\r\nx-kazaa-username: a\r\n', 'latin1');
+  assert.equal(fasttrack!.recogniseTcp(lower, 0, lower.length), TcpSign.MATCH, 'header names in any case');
+  for (const open of ['', 'GET /.hash=8e0c', 'GET / HTTP/1.1\r\nHost: example.org\r\nX-Ka', 'GIVE 12', 'HTTP/1.1 200 OK\r\n']) {
+    const bytes = Buffer.from(open, 'latin1');
+    assert.equal(fasttrack!.recogniseTcp(bytes, 0, bytes.length), TcpSign.MORE, JSON.stringify(open));
+  }
+  for (const done of ['\x16\x03\x01\x02\x00\x01\x00', 'SSH-2.0-x\r\n\x00\x00\x05', '\r\n', 'A\r\n\r\n', 'A\n\nB', 'a\x7f']) {
+    const bytes = Buffer.from(done, 'latin1');
+    assert.equal(fasttrack!.recogniseTcp(bytes, 0, bytes.length), TcpSign.NONE, JSON.stringify(done));
+  }
 });
