@@ -26,6 +26,7 @@ import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
+import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
 import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
@@ -84,7 +85,7 @@ export class Daemon {
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
-      peersKnown: () => this.state.peers.stats().entries,
+      peersKnown: () => this.state.peers.stats().entries + this.state.pinned.size,
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
       spoofs: () => ({ ...(this.#actions?.spoofer.counts ?? {}) }),
       probes: () => ({ ...(this.#actions?.probes.counts ?? {}) }),
@@ -152,6 +153,9 @@ export class Daemon {
       const protocols = protocolsFor(config);
       const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
+      const neighbours = new NeighbourWatcher(this.state, config.lanInterfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message }, 'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
+      neighbours.refresh();
+      this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
@@ -163,7 +167,7 @@ export class Daemon {
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
-      if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, log));
+      if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });

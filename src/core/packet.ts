@@ -45,7 +45,12 @@ export class PacketView {
  * add nothing between hosts of one LAN). 0 when the MAC is unknown.
  */
 export function hostKeyOf(view: PacketView): number {
-  return (((view.srcMacHigh & 0xffff) << 16) | (view.srcMacLow >>> 16)) | 0;
+  return hostKeyOfMac(view.srcMacHigh, view.srcMacLow);
+}
+
+/** hostKeyOf for a MAC given as its two words (bytes 0-3; bytes 4-5 in the upper half). */
+export function hostKeyOfMac(macHigh: number, macLow: number): number {
+  return (((macHigh & 0xffff) << 16) | (macLow >>> 16)) | 0;
 }
 
 /** Fills `view` from the IPv4 packet at bytes[offset .. offset+length). Returns view.transport. */
