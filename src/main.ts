@@ -26,6 +26,7 @@ import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
+import { DecaySweep } from './state/decay.ts';
 import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
 import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
@@ -66,6 +67,8 @@ export class Daemon {
   #rules: IptablesRules | undefined;
   #actions: OpenActions | undefined;
   #lockKeeper: LockKeeper | undefined;
+  #neighbours: NeighbourWatcher | undefined;
+  readonly #decay: DecaySweep;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -82,6 +85,7 @@ export class Daemon {
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
+    this.#decay = new DecaySweep(this.state, config, (event) => this.#sink.report(event));
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
@@ -95,6 +99,8 @@ export class Daemon {
       queueOverflow: () => this.#overflow.total,
       flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
       featuresOff: () => Object.keys(this.#featuresOff),
+      forgotten: () => ({ ...this.#decay.forgotten }),
+      neighbours: () => this.#neighbours?.count ?? 0,
     };
   }
 
@@ -153,7 +159,7 @@ export class Daemon {
       const protocols = protocolsFor(config);
       const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
-      const neighbours = new NeighbourWatcher(this.state, config.lanInterfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message }, 'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
+      const neighbours = this.#neighbours = new NeighbourWatcher(this.state, config.lanInterfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message }, 'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
       neighbours.refresh();
       this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
@@ -176,6 +182,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
+      this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
       if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
       this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });

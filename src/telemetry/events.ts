@@ -20,4 +20,6 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   pong_spoofed: 'spoofed pong sent',
   peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
   lock_withheld: 'not locked: this host left a probe unanswered (forged source?) until it answers one',
+  client_forgotten: 'FastTrack client forgotten: no FastTrack activity for FTWALL_CLIENT_QUIET_SECONDS',
+  peer_forgotten: 'FastTrack peer forgotten: not seen for FTWALL_PEER_QUIET_SECONDS',
 };
