@@ -14,6 +14,8 @@
  *                                  {connected, echoed, lastEchoAt} (epoch ms of the last echo)
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
+ *   tcp-tries to=IP:PORT count=N [timeout=MS]  N connections one after another (each closed at once,
+ *                                  MS = 500 to connect); prints {tries, connected}
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
  *   udp-hash-server bind=IP:PORT   reports the sha256 of every datagram since the last report
  *   udp-replay to=IP:PORT file=PATH  sends each hex line of the file as one datagram
@@ -177,6 +179,21 @@ if (role === 'udp-server') {
     if (!connected) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   print({ connected, afterMs: Date.now() - started, attempts });
+} else if (role === 'tcp-tries') {
+  const { host, port } = address(options.to!);
+  const count = Number(options.count ?? 100);
+  const timeoutMs = Number(options.timeout ?? 500);
+  let connected = 0;
+  for (let i = 0; i < count; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => { socket.destroy(); resolve(false); }, timeoutMs);
+      socket.on('connect', () => { clearTimeout(timer); socket.destroy(); resolve(true); });
+      socket.on('error', () => { clearTimeout(timer); resolve(false); });
+    });
+    if (ok) connected++;
+  }
+  print({ tries: count, connected });
 } else if (role === 'tcp-text') {
   const { host, port } = address(options.to!);
   const timeoutMs = Number(options.timeout ?? 2000);
