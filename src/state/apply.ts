@@ -150,8 +150,8 @@ export class StateWriter {
       clients.set(slot, Client.protocol, decision.protocol);
       storeSeed(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
     }
-    if ((flags & ClientStatus.IDENTIFIED) === 0) {
-      clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED);
+    // Only the writer that sets the bit reports it (two workers may see a client's first packets at once).
+    if ((flags & ClientStatus.IDENTIFIED) === 0 && (clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED) & ClientStatus.IDENTIFIED) === 0) {
       events.push({ event: 'client_identified', ...eve() });
     }
   }
