@@ -248,6 +248,8 @@ describe('a hostile LAN host', { skip }, () => {
     const RATE = 100;
     const stateDir = `${bed.tempDir}/spray`;
     mkdirSync(stateDir, { recursive: true });
+    // The operator's peer and one a quorum confirmed in an earlier run: the spray must evict neither.
+    writeFileSync(`${stateDir}/peers.txt`, '198.51.100.99:1214\n198.51.100.98:1214 confirmed\n');
     const ftwall = FtwallProcess.start(bed, {
       FTWALL_MAX_PEERS: String(MAX_PEERS), FTWALL_SPOOF_RATE: String(RATE), FTWALL_STATE_DIR: stateDir,
       FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_LOG_LEVEL: 'info',
@@ -277,6 +279,12 @@ describe('a hostile LAN host', { skip }, () => {
       assert.ok(rss() - rssBefore < 96 * 1024 * 1024, `RSS grew ${Math.round((rss() - rssBefore) / 1048576)} MB`);
       assert.equal(ftwall.events('lock_started').length, 0, 'pings alone lock nobody');
       assert.equal(runAgent(bed, host('client').ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 1500 }).connected, true, 'nor anybody else');
+      const lines = readFileSync(`${stateDir}/peers.txt`, 'utf8').split('\n');
+      assert.ok(lines.includes('198.51.100.99:1214') && lines.includes('198.51.100.98:1214 confirmed'), 'compaction kept the operator\'s and the confirmed peer');
+      for (const peer of ['198.51.100.99:1214', '198.51.100.98:1214']) {
+        const reach = runAgent(bed, host('benign').ns, 'tcp-send', { to: peer, bytes: 10, timeout: 1000 });
+        assert.equal(reach.error, 'timeout', `${peer} is still held back from every host (dropped, not refused)`);
+      }
     } finally {
       assert.equal((await ftwall.stop()).code, 0);
     }
