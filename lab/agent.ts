@@ -14,6 +14,8 @@
  *                                  {connected, echoed, lastEchoAt} (epoch ms of the last echo)
  *   tcp-send to=IP:PORT bytes=N timeout=MS
  *   tcp-until to=IP:PORT max=MS    connects again and again (500 ms timeout each) until one succeeds
+ *   tcp-tries to=IP:PORT count=N [timeout=MS]  N connections one after another (each closed at once,
+ *                                  MS = 500 to connect); prints {tries, connected}
  *   tcp-text to=IP:PORT hex=BYTES timeout=MS   sends the bytes, reports what came back
  *   tcp-chunks to=IP:PORT hex=BYTES size=N [every=MS] [timeout=MS]  sends the bytes in writes of N
  *                                  bytes, MS (20) apart, without Nagle (one segment each), then
@@ -48,7 +50,8 @@ const onReport = (report: () => unknown) => {
 
 if (role === 'udp-server') {
   const { host, port } = address(options.bind!);
-  const socket = dgram.createSocket('udp4');
+  // Bursts of large datagrams must not overflow a slow reader's buffer (see udp-hash-server).
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
   const seqs = new Set<number>();
   let datagrams = 0;
   let corrupt = 0;
@@ -181,6 +184,21 @@ if (role === 'udp-server') {
     if (!connected) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   print({ connected, afterMs: Date.now() - started, attempts });
+} else if (role === 'tcp-tries') {
+  const { host, port } = address(options.to!);
+  const count = Number(options.count ?? 100);
+  const timeoutMs = Number(options.timeout ?? 500);
+  let connected = 0;
+  for (let i = 0; i < count; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => { socket.destroy(); resolve(false); }, timeoutMs);
+      socket.on('connect', () => { clearTimeout(timer); socket.destroy(); resolve(true); });
+      socket.on('error', () => { clearTimeout(timer); resolve(false); });
+    });
+    if (ok) connected++;
+  }
+  print({ tries: count, connected });
 } else if (role === 'tcp-text') {
   const { host, port } = address(options.to!);
   const timeoutMs = Number(options.timeout ?? 2000);

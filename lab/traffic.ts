@@ -45,7 +45,7 @@ export const AgentServer = {
 };
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
-export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-text' | 'tcp-chunks' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-tries' | 'tcp-text' | 'tcp-chunks' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
 }

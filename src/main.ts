@@ -26,6 +26,8 @@ import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
+import { DecaySweep } from './state/decay.ts';
+import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
 import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
@@ -65,6 +67,8 @@ export class Daemon {
   #rules: IptablesRules | undefined;
   #actions: OpenActions | undefined;
   #lockKeeper: LockKeeper | undefined;
+  #neighbours: NeighbourWatcher | undefined;
+  readonly #decay: DecaySweep;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -81,10 +85,11 @@ export class Daemon {
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
+    this.#decay = new DecaySweep(this.state, config, (event) => this.#sink.report(event));
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
-      peersKnown: () => this.state.peers.stats().entries,
+      peersKnown: () => this.state.peers.stats().entries + this.state.pinned.size,
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
       spoofs: () => ({ ...(this.#actions?.spoofer.counts ?? {}) }),
       probes: () => ({ ...(this.#actions?.probes.counts ?? {}) }),
@@ -94,6 +99,8 @@ export class Daemon {
       queueOverflow: () => this.#overflow.total,
       flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
       featuresOff: () => Object.keys(this.#featuresOff),
+      forgotten: () => ({ ...this.#decay.forgotten }),
+      neighbours: () => this.#neighbours?.count ?? 0,
     };
   }
 
@@ -152,6 +159,9 @@ export class Daemon {
       const protocols = protocolsFor(config);
       const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
+      const neighbours = this.#neighbours = new NeighbourWatcher(this.state, config.lanInterfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message }, 'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
+      neighbours.refresh();
+      this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
@@ -163,7 +173,7 @@ export class Daemon {
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
-      if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, log));
+      if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
@@ -173,6 +183,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
+      this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
       if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
       this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });

@@ -43,7 +43,7 @@ export class BatchDispatcher {
       targets.sink.report(event);
       if (event.event === 'peer_learned' || event.event === 'peer_confirmed') {
         const confirmed = event.event === 'peer_confirmed' || event.confirmed === true;
-        storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed));
+        storeLines.push(peerLine(String(event.dest_ip), Number(event.dest_port), confirmed ? 'confirmed' : 'learned'));
         targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
       } else if (event.event === 'safety_net_hit') {
         // The flow itself, even to a peer known before: past its first packets the kernel no longer

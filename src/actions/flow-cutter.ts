@@ -12,6 +12,7 @@
 import { deleteConntrack, type ConntrackDeletion, type ConntrackFilter } from 'nfqueue-bindings';
 import { ipToString } from '../core/packet.ts';
 import { TokenBucket } from '../core/token-bucket.ts';
+import type { PinnedPeers } from '../state/pinned-peers.ts';
 import type { SharedTable } from '../state/shared-table.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -126,9 +127,10 @@ export class FlowCutter {
  * in `peers` (the shared peer table at start): sessions opened before ftwall started, or while it
  * was down.
  */
-export async function cutFlowsToKnownPeers(cutter: FlowCutter, peers: SharedTable, log: Logger): Promise<void> {
+export async function cutFlowsToKnownPeers(cutter: FlowCutter, peers: SharedTable, pinned: PinnedPeers, log: Logger): Promise<void> {
   const known: Array<[string, number]> = [];
-  peers.forEach((_slot, ip, port) => known.push([ipToString(ip), port]));
+  pinned.forEach((ip, port) => known.push([ipToString(ip), port]));
+  peers.forEach((_slot, ip, port) => { if (!pinned.has(ip, port)) known.push([ipToString(ip), port]); });
   const cut = await cutter.cutAll(known);
   if (cut > 0) log.info({ event: 'flows_cut', peers: known.length, flows: cut }, `cut ${cut} flows to known peers left from before start`);
 }

@@ -95,6 +95,16 @@ export const SETTINGS = {
     doc: 'Distinct LAN hosts that must reveal a peer before it is held back from every host; until then it is held back from identified FastTrack clients only. 1 trusts every single revealer (the original behaviour).',
     parse: (raw) => parseInteger(raw, 1, 16),
   }),
+  clientQuietSeconds: setting({
+    env: 'FTWALL_CLIENT_QUIET_SECONDS', default: '3600',
+    doc: 'An identified client with no FastTrack activity and no lock for this long is forgotten (treated as any other host again).',
+    parse: (raw) => parseInteger(raw, 10, 31_536_000),
+  }),
+  peerQuietSeconds: setting({
+    env: 'FTWALL_PEER_QUIET_SECONDS', default: '86400',
+    doc: 'A learned or confirmed peer that no packet revealed or tried to reach for this long is forgotten, in memory and in peers.txt; the operator\'s peers (plain peers.txt lines) never are.',
+    parse: (raw) => parseInteger(raw, 10, 31_536_000),
+  }),
   clientDir: setting({
     env: 'FTWALL_CLIENT_DIR', default: '',
     doc: 'Directory with one file per identified LAN client, removed when the client stops; empty disables it (the original -c).',

@@ -32,7 +32,9 @@ export type FtEvent =
   | ({ event: 'lock_started' | 'lock_refreshed'; lock_until: string } & PacketFields)
   | { event: 'lock_expired'; src_ip: string; src_mac?: string; reason: string }
   | { event: 'probe_sent'; dest_ip: string; dest_port: number; src_port: number; proto: 'UDP'; dest_mac?: string }
-  | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP' };
+  | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP' }
+  | { event: 'client_forgotten'; src_ip: string; src_mac?: string; quiet_seconds: number }
+  | { event: 'peer_forgotten'; dest_ip: string; dest_port: number; confirmed: boolean; quiet_seconds: number };
 
 export type EventName = FtEvent['event'];
 

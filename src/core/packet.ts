@@ -135,3 +135,8 @@ export function ipFromString(text: string): number {
   }
   return ip;
 }
+
+/** A MAC folded to one word (its last four bytes), for tables that keep and compare the whole MAC themselves. */
+export function hostKeyOfMac(macHigh: number, macLow: number): number {
+  return (((macHigh & 0xffff) << 16) | (macLow >>> 16)) | 0;
+}

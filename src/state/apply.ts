@@ -9,6 +9,7 @@ import { lockActivity, lockTiming, type LockTiming } from '../core/lock.ts';
 import type { PacketView } from '../core/packet.ts';
 import { hostKeyOf, ipToString } from '../core/packet.ts';
 import { ClientStatus, REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
+import { isRealLanHost } from './neighbours.ts';
 import { NOT_FOUND } from './shared-table.ts';
 import { Client, Peer, PeerSource, emptyLock, readLock, revealerBit, revealerCount, storeSeed, type SharedState } from './shared-state.ts';
 
@@ -61,20 +62,23 @@ export class StateWriter {
     });
     const hostKey = hostKeyOf(packet, this.#state.hostKeySecret);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
+    // A revealer counts towards a quorum only as a real LAN host (neighbours.ts); any host teaches.
+    const verified = (decision.learnPeer || decision.extraPeerIp !== 0) && isRealLanHost(this.#state, packet.srcIp, packet.srcMacHigh, packet.srcMacLow, now);
     if (decision.learnPeer) {
       const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
-      const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, hostKey, source, now);
+      const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, hostKey, verified, source, now);
       this.#reportLearned(learned, eve(), source === PeerSource.UDP ? 'udp' : 'safety_net', events);
       if (decision.reason === Reason.SAFETY_NET) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
     }
     if (decision.extraPeerIp !== 0) {
-      const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, hostKey, PeerSource.SAFETY_NET, now);
+      const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, hostKey, verified, PeerSource.SAFETY_NET, now);
       this.#reportLearned(learned, { ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort }, 'x_kazaa_supernodeip', events);
     }
     // A probe answer extends the lock only if it is the first answer to that probe.
     const answered = decision.probeAnswer && this.#confirmHost(packet.srcIp, hostKey, packet.dstPort, now);
     if (answered) events.push({ event: 'probe_answered', ...eve() });
     if (decision.lockClient && (answered || !decision.probeAnswer)) this.#applyLock(packet.srcIp, hostKey, now, events, eve);
+    if (decision.reason === Reason.KNOWN_PEER_SYN || decision.reason === Reason.KNOWN_PEER_TCP) this.#touchPeer(packet.dstIp, packet.dstPort, now);
     if (decision.spoofReply) {
       spoofs.push({
         protocol: decision.protocol, clientIp: packet.srcIp, clientPort: packet.srcPort, peerIp: packet.dstIp, peerPort: packet.dstPort,
@@ -88,18 +92,27 @@ export class StateWriter {
     else if (learned & Learned.CONFIRMED) events.push({ ...eve, event: 'peer_confirmed', quorum: this.#quorum });
   }
 
+  /** A client still tries to reach a known peer: the peer is not quiet (the decay sweep keeps it). */
+  #touchPeer(ip: number, port: number, now: number): void {
+    const peers = this.#state.peers;
+    const slot = peers.find(ip, port);
+    if (slot !== NOT_FOUND && peers.get(slot, Peer.lastSeen) !== 0) peers.raise(slot, Peer.lastSeen, now);
+  }
+
   /**
-   * Adds or refreshes a peer revealed by host (clientIp, hostKey); `source` may carry
-   * PeerSource.CONFIRMED (a trusted store line). Returns Learned bits.
+   * Adds or refreshes a peer revealed by host (clientIp, hostKey); the host counts towards the
+   * quorum only when `verified` (a real LAN host, neighbours.ts), and by its MAC. `source` may
+   * carry PeerSource.CONFIRMED (a store line). Returns Learned bits. A peer the decay sweep forgot
+   * (lastSeen 0) is learned anew, from no revealers.
    */
-  learnPeer(ip: number, port: number, clientIp: number, hostKey: number, source: number, now: number): number {
+  learnPeer(ip: number, port: number, clientIp: number, hostKey: number, verified: boolean, source: number, now: number): number {
     const peers = this.#state.peers;
     const slot = peers.upsert(ip, port);
     if (slot === NOT_FOUND) return Learned.NOTHING;
     const isNew = peers.get(slot, Peer.lastSeen) === 0;
     peers.set(slot, Peer.lastSeen, now);
     if (isNew) peers.set(slot, Peer.firstClient, clientIp | 0);
-    const revealer = clientIp === 0 ? 0 : revealerBit(clientIp, hostKey);
+    const revealer = clientIp === 0 || !verified ? 0 : revealerBit(hostKey);
     const before = peers.setBits(slot, Peer.sources, source | revealer);
     let learned = isNew ? Learned.NEW : Learned.NOTHING;
     if ((before & PeerSource.CONFIRMED) === 0 && (source & PeerSource.CONFIRMED) !== 0) {
@@ -139,8 +152,8 @@ export class StateWriter {
       clients.set(slot, Client.protocol, decision.protocol);
       storeSeed(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
     }
-    if ((flags & ClientStatus.IDENTIFIED) === 0) {
-      clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED);
+    // Only the writer that sets the bit reports it (two workers may see a client's first packets at once).
+    if ((flags & ClientStatus.IDENTIFIED) === 0 && (clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED) & ClientStatus.IDENTIFIED) === 0) {
       events.push({ event: 'client_identified', ...eve() });
     }
   }

@@ -29,6 +29,8 @@ export interface StoredClient {
   lockUntilMs?: number;
   lockStartedMs?: number;
   probeAnsweredMs?: number;
+  /** Its last FastTrack activity (absent in files of older versions: the load time). */
+  lastSeenMs?: number;
 }
 
 const FORMAT = 1;
@@ -50,6 +52,7 @@ export function snapshotClients(state: SharedState, nowTicks: number): StoredCli
       lockUntilMs: lockUntil > nowTicks ? ms(lockUntil) : undefined,
       lockStartedMs: lockUntil > nowTicks ? ms(clients.get(slot, Client.lockStarted)) : undefined,
       probeAnsweredMs: ms(clients.get(slot, Client.probeAnswered)),
+      lastSeenMs: ms(clients.get(slot, Client.lastSeen)),
     });
   });
   return stored;
@@ -74,7 +77,8 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
     clients.set(slot, Client.clientPort, entry.port & 0xffff);
     clients.set(slot, Client.protocol, (entry.protocol ?? 0) & 0xff);
-    clients.set(slot, Client.lastSeen, now);
+    // Quiet time goes on across a restart (the decay sweep counts from the last activity).
+    clients.set(slot, Client.lastSeen, entry.lastSeenMs === undefined ? now : Math.min(now, ticks(entry.lastSeenMs)));
     const ping = Buffer.from(entry.ping, 'hex');
     storeSeed(clients, slot, ping, 0, ping.length);
     clients.set(slot, Client.probeAnswered, ticks(entry.probeAnsweredMs));

@@ -2,22 +2,30 @@
 /**
  * The peer store (FTWALL_STATE_DIR/peers.txt, the original -f): an append-only text file, one peer
  * per line, reloaded at start so a restart forgets nothing.
- *   ip:port          a confirmed peer: held back from every host (also how an operator seeds one)
- *   ip:port learned  revealed by fewer hosts than the quorum: held back from identified clients only
- * A peer may appear on several lines (learned, later confirmed): confirmed wins. A torn last line
- * (crash mid-write) and corrupt lines are skipped with a warning naming the line. The file never
- * grows past a bound: when it reaches it, it is rewritten (atomically) from what ftwall remembers.
+ *   ip:port            the operator's: held back from every host, never evicted, never forgotten,
+ *                      always kept by compaction (how an operator seeds one)
+ *   ip:port confirmed  revealed by a quorum of verified hosts: held back from every host
+ *   ip:port learned    revealed by fewer: held back from identified clients only
+ * ftwall itself writes only `confirmed` and `learned` lines. (Before the `confirmed` marker existed
+ * ftwall wrote confirmed peers without one: such lines now read as the operator's.) A peer may
+ * appear on several lines: the operator's wins, then confirmed. A torn last line (crash mid-write)
+ * and corrupt lines are skipped with a warning naming the line. The file never grows past a bound:
+ * when it reaches it, it is rewritten (atomically) from what ftwall remembers, the operator's first.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ipFromString } from '../core/packet.ts';
 
-export interface StoredPeer { ip: number; port: number; confirmed: boolean }
+/** How a stored peer is held: the operator's (pinned), confirmed by a quorum, or learned. */
+export type PeerKind = 'pinned' | 'confirmed' | 'learned';
+const RANK: Record<PeerKind, number> = { learned: 0, confirmed: 1, pinned: 2 };
+
+export interface StoredPeer { ip: number; port: number; kind: PeerKind }
 export interface LoadResult { peers: StoredPeer[]; skipped: Array<{ line: number; text: string }>; tornTail: boolean; lines: number }
 
 /** One store line; `address` is dotted-quad text. */
-export function peerLine(address: string, port: number, confirmed: boolean): string {
-  return `${address}:${port}${confirmed ? '' : ' learned'}`;
+export function peerLine(address: string, port: number, kind: PeerKind): string {
+  return `${address}:${port}${kind === 'pinned' ? '' : ` ${kind}`}`;
 }
 
 /** Parses the store's text; a peer on several lines is one peer. Pure. */
@@ -32,18 +40,18 @@ export function parsePeerStore(text: string): LoadResult {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     count++;
-    const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:\s+(learned))?$/.exec(trimmed);
+    const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:\s+(learned|confirmed))?$/.exec(trimmed);
     const ip = match ? ipFromString(match[1]!) : Number.NaN;
     const port = match ? Number(match[2]) : 0;
     if (Number.isNaN(ip) || port < 1 || port > 65535 || (tornTail && index === lines.length - 1)) {
       skipped.push({ line: index + 1, text: trimmed.slice(0, 80) });
       return;
     }
-    const confirmed = match![3] === undefined;
+    const kind = (match![3] as PeerKind | undefined) ?? 'pinned';
     const key = `${ip}:${port}`;
     const known = byKey.get(key);
-    if (known) known.confirmed ||= confirmed;
-    else byKey.set(key, { ip, port, confirmed });
+    if (!known) byKey.set(key, { ip, port, kind });
+    else if (RANK[kind] > RANK[known.kind]) known.kind = kind;
   });
   return { peers: [...byKey.values()], skipped, tornTail, lines: count };
 }

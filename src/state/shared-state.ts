@@ -7,6 +7,8 @@ import { randomInt } from 'node:crypto';
 import type { HostLock } from '../core/lock.ts';
 import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
 import { TICK_MS } from '../core/time.ts';
+import { ClientStatus } from '../core/types.ts';
+import { PinnedPeers } from './pinned-peers.ts';
 import { SharedTable, type SharedTableInit } from './shared-table.ts';
 
 /** Value words of a peer entry (key: ip, port). */
@@ -23,16 +25,17 @@ export const Peer = {
 export const PeerSource = { UDP: 1, SAFETY_NET: 2, STORE: 4, CONFIRMED: 8 } as const;
 
 /**
- * Distinct revealers are counted in a 24-bit bitmap: each revealing host (IP and MAC) sets one
- * bit chosen by a hash of it, and the bits set count the hosts (two hosts may share a bit, which
- * only ever undercounts: a quorum is never reached early).
+ * Distinct revealers are counted in a 24-bit bitmap: each verified revealing host (its IP with
+ * that MAC in the router's neighbour table, see neighbours.ts) sets one bit chosen by a hash of
+ * its MAC alone, so one MAC behind many IPs counts once; the bits set count the hosts (two MACs may
+ * share a bit, which only ever undercounts: a quorum is never reached early).
  */
 export const REVEALER_SHIFT = 8;
 export const REVEALER_BITS = 24;
 
-/** The revealer bit of a host (in the sources word). */
-export function revealerBit(ip: number, hostKey: number): number {
-  let h = Math.imul((ip ^ Math.imul(hostKey, 0x9e3779b1)) | 0, 0x85ebca6b);
+/** The revealer bit of a host by its hostKey (the MAC's last four bytes), in the sources word. */
+export function revealerBit(hostKey: number): number {
+  let h = Math.imul(Math.imul(hostKey, 0x9e3779b1) | 0, 0x85ebca6b);
   h ^= h >>> 15;
   return 1 << (REVEALER_SHIFT + ((h >>> 0) % REVEALER_BITS));
 }
@@ -117,9 +120,21 @@ export function emptyLock(): HostLock {
   return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0 };
 }
 
+/** Value words of a neighbour entry (key: ip, hostKey): the router's ARP table, see neighbours.ts. */
+export const Neighbour = {
+  /** Tick of the last read of the neighbour table that listed it (complete). */
+  seen: 0,
+  macHigh: 1,
+  macLow: 2,
+  WORDS: 3,
+} as const;
+
 export interface SharedStateInit {
   peers: SharedTableInit;
   clients: SharedTableInit;
+  neighbours: SharedTableInit;
+  /** The operator's peers (pinned-peers.ts); replaced once, when the store is loaded, before workers start. */
+  pinned: SharedArrayBuffer;
   /** Float64 [baseMs, hostKeySecret]. */
   clock: SharedArrayBuffer;
 }
@@ -127,6 +142,8 @@ export interface SharedStateInit {
 export class SharedState {
   readonly peers: SharedTable;
   readonly clients: SharedTable;
+  readonly neighbours: SharedTable;
+  #pinned: PinnedPeers;
   readonly baseMs: number;
   /** The secret of this run's host keys (core/packet.ts macKey): random, never stored. */
   readonly hostKeySecret: number;
@@ -138,8 +155,11 @@ export class SharedState {
     words[0] = options.nowMs ?? Date.now();
     words[1] = options.hostKeySecret ?? randomInt(1, 0x7fffffff);
     return {
-      peers: SharedTable.create(options.maxPeers, Peer.WORDS),
+      // Confirmed peers are carried through rotations: a spray of new peers cannot evict them.
+      peers: SharedTable.create(options.maxPeers, Peer.WORDS, { index: Peer.sources, bits: PeerSource.CONFIRMED }),
       clients: SharedTable.create(options.maxClients, Client.WORDS),
+      neighbours: SharedTable.create(Math.min(options.maxClients, 65536), Neighbour.WORDS),
+      pinned: PinnedPeers.build([]),
       clock,
     };
   }
@@ -148,8 +168,21 @@ export class SharedState {
     this.init = init;
     this.peers = new SharedTable(init.peers);
     this.clients = new SharedTable(init.clients);
+    this.neighbours = new SharedTable(init.neighbours);
+    this.#pinned = new PinnedPeers(init.pinned);
     this.baseMs = new Float64Array(init.clock)[0]!;
     this.hostKeySecret = new Float64Array(init.clock)[1]! | 0;
+  }
+
+  /** The operator's peers: never evicted, never forgotten. */
+  get pinned(): PinnedPeers {
+    return this.#pinned;
+  }
+
+  /** Sets the operator's peers; only before workers attach (they read init.pinned when they start). */
+  pin(peers: ReadonlyArray<{ ip: number; port: number }>): void {
+    this.init.pinned = PinnedPeers.build(peers);
+    this.#pinned = new PinnedPeers(this.init.pinned);
   }
 
   /** Current time in ticks (always >= 1, so 0 can mean "never"). */

@@ -10,6 +10,11 @@
  * idle and is cleared just before it becomes current. A generation takes `capacity / 2` entries,
  * so at most `capacity` entries are live and an entry survives at least `capacity / 2` inserts of
  * others after it was last written: the least recently written go first.
+ *
+ * Kept entries: a table may name a value word and bits (`keep`) that mark entries worth more than
+ * recency (confirmed peers). At each rotation the rotating thread copies the kept entries of the
+ * generation falling out of reach into the new current one (at most an eighth of a generation per
+ * rotation), so a flood of new keys cannot evict them; they still go when their bits are cleared.
  */
 
 const STATE_EMPTY = 0;
@@ -22,6 +27,7 @@ const H_ROTATING = 1;
 const H_COUNT = 2; // 3 words: entries per generation
 const H_FULL = 5;  // inserts that found no free slot within MAX_PROBES
 const H_ROTATIONS = 6;
+const H_CARRIED = 7;
 const HEADER_WORDS = 8;
 const GENERATIONS = 3;
 /** Probe limit: far above the expected ~1.5 probes at load factor 0.5. */
@@ -34,12 +40,16 @@ export interface SharedTableInit {
   buffer: SharedArrayBuffer;
   slotsPerGeneration: number;
   valueWords: number;
+  /** Entries whose value word `index` has any of `bits` set survive rotations (see above). */
+  keep?: { index: number; bits: number };
 }
 
 export interface SharedTableStats {
   entries: number;
   rotations: number;
   full: number;
+  /** Kept entries carried into a new generation at rotations, since creation. */
+  carried: number;
 }
 
 function nextPowerOfTwo(value: number): number {
@@ -65,13 +75,18 @@ export class SharedTable {
   readonly stride: number;
   readonly #mask: number;
   readonly #generationWords: number;
+  readonly #keepIndex: number;
+  readonly #keepBits: number;
 
-  /** Allocates a table for about `capacity` live entries with `valueWords` Int32 values each. */
-  static create(capacity: number, valueWords: number): SharedTableInit {
+  /**
+   * Allocates a table for about `capacity` live entries with `valueWords` Int32 values each;
+   * `keep` marks the entries that rotations carry forward.
+   */
+  static create(capacity: number, valueWords: number, keep?: { index: number; bits: number }): SharedTableInit {
     const slotsPerGeneration = nextPowerOfTwo(Math.max(16, capacity));
     const stride = 3 + valueWords;
     const buffer = new SharedArrayBuffer((HEADER_WORDS + GENERATIONS * slotsPerGeneration * stride) * 4);
-    return { buffer, slotsPerGeneration, valueWords };
+    return keep ? { buffer, slotsPerGeneration, valueWords, keep } : { buffer, slotsPerGeneration, valueWords };
   }
 
   constructor(init: SharedTableInit) {
@@ -81,6 +96,8 @@ export class SharedTable {
     this.stride = 3 + init.valueWords;
     this.#mask = init.slotsPerGeneration - 1;
     this.#generationWords = init.slotsPerGeneration * this.stride;
+    this.#keepIndex = init.keep?.index ?? 0;
+    this.#keepBits = init.keep?.bits ?? 0;
   }
 
   /** Offset of value `index` from a slot base. */
@@ -158,10 +175,52 @@ export class SharedTable {
       const start = this.#generationBase(idle);
       words.fill(0, start, start + this.#generationWords);
       Atomics.store(words, H_COUNT + idle, 0);
+      // Before the switch: readers never see a kept entry missing.
+      if (this.#keepBits !== 0) this.#carryKept(epoch % GENERATIONS, (epoch + 2) % GENERATIONS, idle);
       Atomics.store(words, H_EPOCH, epoch + 1);
       Atomics.add(words, H_ROTATIONS, 1);
     }
     Atomics.store(words, H_ROTATING, 0);
+  }
+
+  /**
+   * Copies the kept entries of `from` (the generation about to fall out of reach) that `alive`
+   * (the current one, about to become the previous) does not hold into `to` (the cleared idle one,
+   * about to become current; nobody writes it yet). At most an eighth of a generation: kept
+   * entries can never crowd out the rest.
+   */
+  #carryKept(alive: number, from: number, to: number): void {
+    const words = this.words;
+    const fromBase = this.#generationBase(from);
+    const toBase = this.#generationBase(to);
+    const limit = this.slotsPerGeneration >>> 3;
+    let carried = 0;
+    for (let index = 0; index < this.slotsPerGeneration && carried < limit; index++) {
+      const source = fromBase + index * this.stride;
+      if (Atomics.load(words, source) !== STATE_READY) continue;
+      if ((Atomics.load(words, source + 3 + this.#keepIndex) & this.#keepBits) === 0) continue;
+      const key0 = words[source + 1]!;
+      const key1 = words[source + 2]!;
+      if (this.#probe(alive, key0, key1) !== NOT_FOUND) continue;
+      let slotIndex = hashKey(key0, key1) & this.#mask;
+      for (let probes = 0; probes < MAX_PROBES; probes++) {
+        const slot = toBase + slotIndex * this.stride;
+        let state = Atomics.load(words, slot);
+        if (state === STATE_EMPTY) state = Atomics.compareExchange(words, slot, STATE_EMPTY, STATE_WRITING);
+        if (state === STATE_EMPTY) {
+          words[slot + 1] = key0;
+          words[slot + 2] = key1;
+          for (let v = 0; v < this.valueWords; v++) words[slot + 3 + v] = Atomics.load(words, source + 3 + v);
+          Atomics.store(words, slot, STATE_READY);
+          Atomics.add(words, H_COUNT + to, 1);
+          carried++;
+          break;
+        }
+        if (state === STATE_READY && words[slot + 1] === key0 && words[slot + 2] === key1) break; // a writer got there first
+        slotIndex = (slotIndex + 1) & this.#mask;
+      }
+    }
+    if (carried > 0) Atomics.add(words, H_CARRIED, carried);
   }
 
   /** Reads a value word of a slot. */
@@ -213,6 +272,7 @@ export class SharedTable {
       entries: Atomics.load(this.words, H_COUNT + (epoch % GENERATIONS)) + Atomics.load(this.words, H_COUNT + ((epoch + 2) % GENERATIONS)),
       rotations: Atomics.load(this.words, H_ROTATIONS),
       full: Atomics.load(this.words, H_FULL),
+      carried: Atomics.load(this.words, H_CARRIED),
     };
   }
 }

@@ -14,8 +14,10 @@ export class SharedStateView implements StateView {
   peerStatus(ip: number, port: number): PeerStatus {
     const peers = this.#state.peers;
     const slot = peers.find(ip, port);
-    if (slot === NOT_FOUND) return PeerStatus.NONE;
-    return (peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0 ? PeerStatus.CONFIRMED : PeerStatus.LEARNED;
+    // lastSeen 0: forgotten by the decay sweep (until a rotation reclaims the slot).
+    if (slot === NOT_FOUND || peers.get(slot, Peer.lastSeen) === 0) return this.#state.pinned.has(ip, port) ? PeerStatus.CONFIRMED : PeerStatus.NONE;
+    if ((peers.get(slot, Peer.sources) & PeerSource.CONFIRMED) !== 0 || this.#state.pinned.has(ip, port)) return PeerStatus.CONFIRMED;
+    return PeerStatus.LEARNED;
   }
 
   lockUntil(ip: number, hostKey: number): number {

@@ -22,6 +22,7 @@ export class Episodes {
 
   /** Updates spans for `event`; returns the span to log it in (if any). */
   onEvent(event: FtEvent, nowMs = Date.now()): Span | undefined {
+    if (event.event === 'peer_forgotten') return undefined;
     const client = event.event === 'probe_sent' ? event.dest_ip : event.src_ip;
     if (!client) return undefined;
     switch (event.event) {

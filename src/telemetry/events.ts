@@ -19,4 +19,6 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   safety_net_hit: 'FastTrack HTTP seen by the safety net',
   pong_spoofed: 'spoofed pong sent',
   peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
+  client_forgotten: 'FastTrack client forgotten: no FastTrack activity for FTWALL_CLIENT_QUIET_SECONDS',
+  peer_forgotten: 'FastTrack peer forgotten: not seen for FTWALL_PEER_QUIET_SECONDS',
 };

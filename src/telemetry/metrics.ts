@@ -31,6 +31,10 @@ export interface MetricsSource {
   flowCuts(): Record<string, number>;
   /** Features switched off at start because this host cannot run them (e.g. flow_bypass). */
   featuresOff(): string[];
+  /** Clients and peers the decay sweep forgot since start. */
+  forgotten(): { clients: number; peers: number };
+  /** Complete entries in the router's neighbour table at its last read (the hosts that can count towards a quorum). */
+  neighbours(): number;
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -61,6 +65,9 @@ export class MetricsBridge implements MetricProducer {
     const queueDropped = meter.createObservableCounter('ftwall.queue.dropped', { description: 'Packets the kernel dropped because the queue was full (queue_dropped; FTWALL_FAIL=closed only: fail-open overflow is counted by ftwall.queue.overflow)', unit: '{packet}' });
     const userDropped = meter.createObservableCounter('ftwall.queue.user_dropped', { description: 'Packets the kernel could not hand to ftwall (socket buffer full, user_dropped)', unit: '{packet}' });
     const flowCuts = meter.createObservableCounter('ftwall.flows.cut', { description: 'Conntrack deletions of bypassed UDP flows to newly learned peers, by outcome (requested: peers; cut: entries deleted; rate_limited, overflow, failed: not done)', unit: '{flow}' });
+    const clientsForgotten = meter.createObservableCounter('ftwall.clients.forgotten', { description: 'Identified clients forgotten after FTWALL_CLIENT_QUIET_SECONDS without FastTrack activity', unit: '{client}' });
+    const peersForgotten = meter.createObservableCounter('ftwall.peers.forgotten', { description: 'Learned and confirmed peers forgotten after FTWALL_PEER_QUIET_SECONDS unseen', unit: '{peer}' });
+    const neighbours = meter.createObservableGauge('ftwall.neighbours', { description: 'Complete entries in the router\'s neighbour table on the LAN interfaces: the hosts whose reveals count towards a peer quorum', unit: '{host}' });
     const featureOff = meter.createObservableGauge('ftwall.feature.off', { description: 'Features switched off at start because this host cannot run them (1 per feature; the feature_off warning says why)', unit: '{feature}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
@@ -86,6 +93,10 @@ export class MetricsBridge implements MetricProducer {
       result.observe(overflow, source.queueOverflow());
       for (const [outcome, value] of Object.entries(source.flowCuts())) result.observe(flowCuts, value, { outcome });
       for (const feature of source.featuresOff()) result.observe(featureOff, 1, { feature });
+      const forgotten = source.forgotten();
+      result.observe(clientsForgotten, forgotten.clients);
+      result.observe(peersForgotten, forgotten.peers);
+      result.observe(neighbours, source.neighbours());
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -93,7 +104,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, clientsForgotten, peersForgotten, neighbours]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

@@ -85,6 +85,75 @@ describe('a hostile LAN host', { skip }, () => {
     }
   });
 
+  test('Sybil revealers: pings forged from 10 LAN addresses with one MAC confirm nothing, whether or not it answers ARP for them; 3 real hosts do', async (t) => {
+    const DNS = `${WEB_NET}.53:53`;
+    const dns = await AgentServer.start(bed, bed.internet, 'udp-server', DNS);
+    const attacker = host('attacker');
+    const sybils = Array.from({ length: 10 }, (_, i) => `10.77.1.${100 + i}`);
+    // At least 600 pings: 10 forged sources x 2 servers (web, DNS), rounds 50 ms apart for 2 s, the sender's own MAC.
+    const pings = packetFile('sybil', sybils.flatMap((src) => [
+      buildIpv4({ protocol: 17, src, dst: WEB_IP, srcPort: 3531, dstPort: 80, payload: ping() }),
+      buildIpv4({ protocol: 17, src, dst: `${WEB_NET}.53`, srcPort: 3531, dstPort: 53, payload: ping() }),
+    ]));
+    const stateDir = `${bed.tempDir}/sybil`;
+    mkdirSync(stateDir, { recursive: true });
+    const storeLines = () => readFileSync(`${stateDir}/peers.txt`, 'utf8').split('\n').filter(Boolean);
+    const neighbours = () => bed.run(bed.router, ['cat', '/proc/net/arp']).split('\n').slice(1).filter((line) => / 0x2 /.test(line) || / 0x6 /.test(line));
+    /** The benign host's 200 connections to the web server and 200 datagrams to the DNS server. */
+    const benignReach = () => {
+      const web = runAgent(bed, host('benign').ns, 'tcp-tries', { to: WEB, count: 200, timeout: 1000 });
+      runAgent(bed, host('benign').ns, 'udp-send', { to: DNS, count: 200, size: 40, interval: 1 });
+      return { web: web.connected as number, dns: dns.report() };
+    };
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: stateDir });
+    try {
+      await ftwall.ready();
+      await dns.report(); // start counting from here
+      const forged = await runAgentAsync(bed, attacker.ns, 'raw-send', { file: pings, every: 50, seconds: 2 });
+      assert.ok((forged.sent as number) >= 600, `${String(forged.sent)} forged pings`);
+      await ftwall.waitForEvent('peer_learned', (line) => line.dest_ip === WEB_IP);
+      await ftwall.waitForEvent('peer_learned', (line) => line.dest_ip === `${WEB_NET}.53`);
+      let reach = benignReach();
+      let received = (await reach.dns).unique as number;
+      t.diagnostic(`addresses nobody owns: benign host reached the web server ${reach.web}/200, the DNS server ${received}/200; complete neighbours: ${neighbours().length}`);
+      assert.equal(reach.web, 200, 'the benign host reaches the web server every time');
+      assert.equal(received, 200, 'and the DNS server');
+
+      // The attacker now answers ARP for all ten: the first spoofed pongs to them make the router
+      // resolve each, and list it with the attacker's MAC; the later pings come from "real" hosts.
+      for (const ip of sybils) bed.run(attacker.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      await runAgentAsync(bed, attacker.ns, 'raw-send', { file: pings, every: 50, seconds: 2 });
+      const claimed = neighbours().filter((line) => sybils.includes(line.split(/\s+/)[0]!));
+      assert.equal(claimed.length, 10, `the router lists the ten: ${claimed.join(' | ')}`);
+      assert.ok(claimed.every((line) => line.includes(attacker.mac)), 'all with the attacker\'s MAC');
+      await runAgentAsync(bed, attacker.ns, 'raw-send', { file: pings, every: 50, seconds: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      reach = benignReach();
+      received = (await reach.dns).unique as number;
+      t.diagnostic(`addresses claimed with one MAC: web ${reach.web}/200, DNS ${received}/200`);
+      assert.equal(reach.web, 200);
+      assert.equal(received, 200);
+      assert.equal(ftwall.events('peer_confirmed').length, 0, 'nothing confirmed');
+      assert.equal(ftwall.events('peer_learned').filter((line) => line.confirmed === true).length, 0);
+      assert.deepEqual(storeLines().filter((line) => !line.endsWith(' learned')), [], 'nothing saved as confirmed');
+
+      // Three real hosts, each with its own MAC and known to the router, reveal a peer: confirmed.
+      const peer = '198.51.100.77:1214';
+      for (const name of ['client', 'benign', 'attacker']) {
+        runAgent(bed, host(name).ns, 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }); // the router resolves its address
+        runAgent(bed, host(name).ns, 'udp-once', { to: peer, hex: PING_HEX, from: 3531 });
+      }
+      const confirmed = await ftwall.waitForEvent('peer_confirmed', (line) => line.dest_ip === '198.51.100.77');
+      assert.equal(confirmed.quorum, 3);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(storeLines().includes(`${peer} confirmed`), 'saved as confirmed (not as the operator\'s)');
+      assert.ok(metric(bed, 'ftwall_neighbours') >= 3);
+    } finally {
+      assert.equal((await ftwall.stop()).code, 0);
+      for (const ip of sybils) bed.try(attacker.ns, ['ip', 'addr', 'del', `${ip}/24`, 'dev', 'eth0']);
+    }
+  });
+
   test('forged source IP: the lock binds the forger\'s MAC, the victim is never locked', async () => {
     const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
     try {
@@ -183,6 +252,8 @@ describe('a hostile LAN host', { skip }, () => {
     const RATE = 100;
     const stateDir = `${bed.tempDir}/spray`;
     mkdirSync(stateDir, { recursive: true });
+    // The operator's peer and one a quorum confirmed in an earlier run: the spray must evict neither.
+    writeFileSync(`${stateDir}/peers.txt`, '198.51.100.99:1214\n198.51.100.98:1214 confirmed\n');
     const ftwall = FtwallProcess.start(bed, {
       FTWALL_MAX_PEERS: String(MAX_PEERS), FTWALL_SPOOF_RATE: String(RATE), FTWALL_STATE_DIR: stateDir,
       FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_LOG_LEVEL: 'info',
@@ -212,6 +283,12 @@ describe('a hostile LAN host', { skip }, () => {
       assert.ok(rss() - rssBefore < 96 * 1024 * 1024, `RSS grew ${Math.round((rss() - rssBefore) / 1048576)} MB`);
       assert.equal(ftwall.events('lock_started').length, 0, 'pings alone lock nobody');
       assert.equal(runAgent(bed, host('client').ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 1500 }).connected, true, 'nor anybody else');
+      const lines = readFileSync(`${stateDir}/peers.txt`, 'utf8').split('\n');
+      assert.ok(lines.includes('198.51.100.99:1214') && lines.includes('198.51.100.98:1214 confirmed'), 'compaction kept the operator\'s and the confirmed peer');
+      for (const peer of ['198.51.100.99:1214', '198.51.100.98:1214']) {
+        const reach = runAgent(bed, host('benign').ns, 'tcp-send', { to: peer, bytes: 10, timeout: 1000 });
+        assert.equal(reach.error, 'timeout', `${peer} is still held back from every host (dropped, not refused)`);
+      }
     } finally {
       assert.equal((await ftwall.stop()).code, 0);
     }

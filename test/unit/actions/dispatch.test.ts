@@ -35,7 +35,7 @@ test('every event goes to the sink; learned and confirmed peers go to the store 
   const { dispatcher, reported, appended, cuts } = setup();
   dispatcher.dispatch([learned, lock, learnedConfirmed, confirmed], []);
   assert.deepEqual(reported, [learned, lock, learnedConfirmed, confirmed]);
-  assert.deepEqual(appended, [['198.51.100.7:1214 learned', '198.51.100.8:80', '198.51.100.7:1214']]);
+  assert.deepEqual(appended, [['198.51.100.7:1214 learned', '198.51.100.8:80 confirmed', '198.51.100.7:1214 confirmed']], 'never a plain (operator\'s) line');
   assert.deepEqual(cuts, [['198.51.100.7', 1214], ['198.51.100.8', 80], ['198.51.100.7', 1214]]);
 });
 

@@ -5,6 +5,7 @@ import { PacketView, Protocol, ipFromString, macKey, parsePacket } from '../../.
 import { ClientStatus, Decision, PeerStatus, Reason, Verdict } from '../../../src/core/types.ts';
 import { Learned, StateWriter, type SpoofRequest } from '../../../src/state/apply.ts';
 import { Client, PeerSource, SharedState, revealerBit, revealerCount } from '../../../src/state/shared-state.ts';
+import { isRealLanHost, recordNeighbours } from '../../../src/state/neighbours.ts';
 import { SharedStateView } from '../../../src/state/view.ts';
 import type { FtEvent } from '../../../src/telemetry/events.ts';
 import { buildIpv4 } from '../../../lab/packets.ts';
@@ -62,26 +63,69 @@ test('locks start, then refresh (reported at most once a second)', () => {
   assert.equal(new SharedStateView(state).lockUntil(ipFromString('10.77.1.10'), 0), 21 + 40);
 });
 
-test('a peer is confirmed once the quorum of distinct hosts revealed it, and reported once', () => {
+test('a peer is confirmed once the quorum of distinct verified hosts revealed it, and reported once', () => {
   const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
   const writer = new StateWriter(state, 4, 3);
   const peer = ipFromString('198.51.100.80');
   const view = new SharedStateView(state);
-  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, PeerSource.UDP, 5), Learned.NEW);
-  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, PeerSource.UDP, 6), Learned.NOTHING, 'the same host again counts once');
-  // A second host whose revealer bit differs (two hosts can share a bit; that only ever undercounts).
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, true, PeerSource.UDP, 5), Learned.NEW);
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.10'), 1, true, PeerSource.UDP, 6), Learned.NOTHING, 'the same host again counts once');
+  // A second host whose revealer bit differs (two MACs can share a bit; that only ever undercounts).
   let second = 2;
-  while (revealerBit(ipFromString('10.77.1.11'), second) === revealerBit(ipFromString('10.77.1.10'), 1)) second++;
-  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.11'), second, PeerSource.UDP, 7), Learned.NOTHING);
+  while (revealerBit(second) === revealerBit(1)) second++;
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.11'), second, true, PeerSource.UDP, 7), Learned.NOTHING);
   assert.equal(view.peerStatus(peer, 80), PeerStatus.LEARNED);
   let third = 0;
-  const bits = revealerBit(ipFromString('10.77.1.10'), 1) | revealerBit(ipFromString('10.77.1.11'), second);
-  while ((bits | revealerBit(ipFromString('10.77.1.12'), third)) === bits) third++;
-  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.12'), third, PeerSource.UDP, 8), Learned.CONFIRMED);
+  const bits = revealerBit(1) | revealerBit(second);
+  while ((bits | revealerBit(third)) === bits) third++;
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.12'), third, false, PeerSource.UDP, 8), Learned.NOTHING, 'an unverified host does not count');
+  assert.equal(view.peerStatus(peer, 80), PeerStatus.LEARNED);
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.12'), third, true, PeerSource.UDP, 8), Learned.CONFIRMED);
   assert.equal(view.peerStatus(peer, 80), PeerStatus.CONFIRMED);
-  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.13'), 9, PeerSource.UDP, 9), Learned.NOTHING, 'confirmed once');
-  assert.equal(writer.learnPeer(ipFromString('198.51.100.81'), 80, 0, 0, PeerSource.STORE | PeerSource.CONFIRMED, 9), Learned.NEW | Learned.CONFIRMED, 'a trusted store line');
+  assert.equal(writer.learnPeer(peer, 80, ipFromString('10.77.1.13'), 9, true, PeerSource.UDP, 9), Learned.NOTHING, 'confirmed once');
+  assert.equal(writer.learnPeer(ipFromString('198.51.100.81'), 80, 0, 0, false, PeerSource.STORE | PeerSource.CONFIRMED, 9), Learned.NEW | Learned.CONFIRMED, 'a store line');
   assert.equal(revealerCount(0b111 << 8), 3);
+});
+
+/** Pings from `src` with `mac` (two words) to 192.0.2.80:80, decided as FastTrack and applied at `now`. */
+function revealFrom(writer: StateWriter, src: string, mac: [number, number], now: number, events: FtEvent[]): void {
+  const view = new PacketView();
+  const bytes = buildIpv4({ protocol: Protocol.UDP, src, dst: '192.0.2.80', srcPort: 3531, dstPort: 80, payload: [0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')] });
+  parsePacket(view, bytes, 0, bytes.length);
+  [view.srcMacHigh, view.srcMacLow] = mac;
+  const decision = new Decision();
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.FASTTRACK_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
+  writer.apply(view, decision, now, events, []);
+}
+
+test('Sybil revealers: 10 addresses nobody owns with one MAC confirm nothing; neither do 10 claimed addresses with one MAC; 3 real hosts do', () => {
+  const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
+  const writer = new StateWriter(state, 4, 3);
+  const view = new SharedStateView(state);
+  const web = ipFromString('192.0.2.80');
+  const attackerMac: [number, number] = [0x02770100, 0x00120000];
+  const events: FtEvent[] = [];
+  // The router's neighbour table knows the attacker's own address only.
+  recordNeighbours(state, [{ ip: ipFromString('10.77.1.30'), macHigh: attackerMac[0], macLow: attackerMac[1] }], 100);
+  for (let round = 0; round < 60; round++) {
+    for (let i = 0; i < 10; i++) revealFrom(writer, `10.77.1.${100 + i}`, attackerMac, 100 + round, events);
+  }
+  assert.equal(view.peerStatus(web, 80), PeerStatus.LEARNED, '600 forged pings: learned, not confirmed');
+  assert.equal(events.filter((e) => e.event === 'peer_confirmed' || (e.event === 'peer_learned' && e.confirmed)).length, 0);
+  // Now it answers ARP for all ten (the router lists each with its MAC): still one MAC, one revealer.
+  recordNeighbours(state, Array.from({ length: 10 }, (_, i) => ({ ip: ipFromString(`10.77.1.${100 + i}`), macHigh: attackerMac[0], macLow: attackerMac[1] })), 200);
+  for (let i = 0; i < 10; i++) revealFrom(writer, `10.77.1.${100 + i}`, attackerMac, 201, events);
+  assert.equal(view.peerStatus(web, 80), PeerStatus.LEARNED, 'one MAC counts once');
+  // Stale entries verify nobody: three hosts listed long ago.
+  const hosts = [0x10, 0x11, 0x13].map((last, i) => ({ ip: ipFromString(`10.77.1.${10 * (i + 1)}`), macHigh: 0x02770100, macLow: (last << 16) | 0 }));
+  recordNeighbours(state, hosts, 200);
+  for (const host of hosts) revealFrom(writer, `10.77.1.${(host.ip & 0xff)}`, [host.macHigh, host.macLow], 300, events);
+  assert.equal(view.peerStatus(web, 80), PeerStatus.LEARNED, 'entries not listed for 10 s verify nobody');
+  // Three real hosts, each listed with its own MAC now.
+  recordNeighbours(state, hosts, 400);
+  for (const host of hosts) revealFrom(writer, `10.77.1.${(host.ip & 0xff)}`, [host.macHigh, host.macLow], 401, events);
+  assert.equal(view.peerStatus(web, 80), PeerStatus.CONFIRMED);
+  assert.equal(isRealLanHost(state, hosts[0]!.ip, 0x02770100, 0x00990000, 401), false, 'the same IP with another MAC is not the listed host');
 });
 
 test('a probe answer counts once: it extends the lock and clears the probe port; a replay of it changes nothing', () => {

@@ -11,7 +11,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('lines are ip:port; comments and blanks are fine; corrupt lines are skipped by number', () => {
   const result = parsePeerStore('# peers\n198.51.100.7:1214\n\nnot a peer\n300.1.1.1:80\n198.51.100.8:0\n192.0.2.1:3531\n');
-  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, confirmed: true }, { ip: 0xc0000201, port: 3531, confirmed: true }]);
+  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, kind: 'pinned' }, { ip: 0xc0000201, port: 3531, kind: 'pinned' }]);
   assert.deepEqual(result.skipped.map((s) => s.line), [4, 5, 6]);
   assert.equal(result.tornTail, false);
 });
@@ -33,12 +33,13 @@ test('a missing store is an empty one, in a directory it creates', () => {
   assert.deepEqual(store.load().peers, []);
 });
 
-test('"learned" marks a peer below the quorum; a later plain line confirms it; duplicates are one peer', () => {
-  const result = parsePeerStore('198.51.100.7:1214 learned\n198.51.100.8:80 learned\n198.51.100.7:1214\n198.51.100.8:80 learned\n198.51.100.9:80 learnt\n');
-  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, confirmed: true }, { ip: 0xc6336408, port: 80, confirmed: false }]);
+test('"learned" and "confirmed" are ftwall\'s lines; a plain line is the operator\'s and wins; duplicates are one peer', () => {
+  const result = parsePeerStore('198.51.100.7:1214 learned\n198.51.100.8:80 learned\n198.51.100.7:1214\n198.51.100.8:80 confirmed\n198.51.100.9:80 learnt\n198.51.100.8:80 learned\n198.51.100.7:1214 confirmed\n');
+  assert.deepEqual(result.peers, [{ ip: 0xc6336407, port: 1214, kind: 'pinned' }, { ip: 0xc6336408, port: 80, kind: 'confirmed' }]);
   assert.deepEqual(result.skipped.map((s) => s.line), [5]);
-  assert.equal(peerLine('198.51.100.8', 80, false), '198.51.100.8:80 learned');
-  assert.equal(peerLine('198.51.100.8', 80, true), '198.51.100.8:80');
+  assert.equal(peerLine('198.51.100.8', 80, 'learned'), '198.51.100.8:80 learned');
+  assert.equal(peerLine('198.51.100.8', 80, 'confirmed'), '198.51.100.8:80 confirmed');
+  assert.equal(peerLine('198.51.100.8', 80, 'pinned'), '198.51.100.8:80');
 });
 
 test('the store knows when it is full and is rewritten atomically', () => {

@@ -94,3 +94,18 @@ test('concurrent inserts from two workers lose nothing', async () => {
   for (let ip = 1; ip <= 30_000; ip++) if (state.peers.find(ip, 80) === NOT_FOUND) missing++;
   assert.equal(missing, 0);
 });
+
+test('kept entries (their keep bits set) are carried through every rotation; others still go', () => {
+  const table = new SharedTable(SharedTable.create(256, 2, { index: 1, bits: 8 }));
+  for (let k = 1; k <= 20; k++) table.set(table.upsert(k, 7), 1, k % 2 === 0 ? 8 : 0); // even keys kept
+  for (let i = 1000; i < 100_000; i++) table.upsert(i, 0);
+  assert.ok(table.stats().rotations > 500);
+  for (let k = 1; k <= 20; k++) {
+    const slot = table.find(k, 7);
+    if (k % 2 === 0) assert.equal(slot === NOT_FOUND ? 0 : table.get(slot, 1), 8, `kept key ${k}`);
+    else assert.equal(slot, NOT_FOUND, `ordinary key ${k} evicted`);
+  }
+  for (let k = 2; k <= 20; k += 2) table.clearBits(table.find(k, 7), 1, 8);
+  for (let i = 200_000; i < 201_000; i++) table.upsert(i, 0);
+  assert.equal(table.find(2, 7), NOT_FOUND, 'without its bits an entry ages out like any other');
+});

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * The operator's peers (peers.txt lines without a marker): a read-only set in a SharedArrayBuffer,
+ * built once by the main thread when the store is loaded, before the workers start. Apart from the
+ * bounded peer table on purpose: nothing a LAN host sends can evict one, the decay sweep never
+ * forgets one, and the store's compaction writes every one of them first.
+ * Layout (Int32): [count, mask, then (ip, port) pairs]; port 0 marks an empty slot (never a peer's).
+ */
+
+function nextPowerOfTwo(value: number): number {
+  let power = 1;
+  while (power < value) power *= 2;
+  return power;
+}
+
+function hashPeer(ip: number, port: number): number {
+  let h = Math.imul(ip ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class PinnedPeers {
+  readonly #words: Int32Array;
+  readonly #mask: number;
+  /** Peers in the set. */
+  readonly size: number;
+
+  /** A buffer holding `peers` (ip as unsigned or signed 32-bit, port 1-65535; duplicates once). */
+  static build(peers: ReadonlyArray<{ ip: number; port: number }>): SharedArrayBuffer {
+    const slots = nextPowerOfTwo(Math.max(2, peers.length * 2));
+    const buffer = new SharedArrayBuffer((2 + 2 * slots) * 4);
+    const words = new Int32Array(buffer);
+    const mask = slots - 1;
+    words[1] = mask;
+    let count = 0;
+    for (const { ip, port } of peers) {
+      if (port < 1 || port > 65535) continue;
+      let index = hashPeer(ip | 0, port) & mask;
+      for (;;) {
+        const at = 2 + index * 2;
+        if (words[at + 1] === 0) {
+          words[at] = ip | 0;
+          words[at + 1] = port;
+          count++;
+          break;
+        }
+        if (words[at] === (ip | 0) && words[at + 1] === port) break;
+        index = (index + 1) & mask;
+      }
+    }
+    words[0] = count;
+    return buffer;
+  }
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#words = new Int32Array(buffer);
+    this.#mask = this.#words[1]!;
+    this.size = this.#words[0]!;
+  }
+
+  has(ip: number, port: number): boolean {
+    if (this.size === 0) return false;
+    const words = this.#words;
+    ip |= 0;
+    let index = hashPeer(ip, port) & this.#mask;
+    for (;;) {
+      const at = 2 + index * 2;
+      const stored = words[at + 1];
+      if (stored === 0) return false;
+      if (stored === port && words[at] === ip) return true;
+      index = (index + 1) & this.#mask;
+    }
+  }
+
+  /** Calls `visit(ip, port)` (ip unsigned) for each peer. */
+  forEach(visit: (ip: number, port: number) => void): void {
+    const words = this.#words;
+    for (let at = 2; at < words.length; at += 2) {
+      if (words[at + 1] !== 0) visit(words[at]! >>> 0, words[at + 1]!);
+    }
+  }
+}
