@@ -67,7 +67,7 @@ interface Binding {
   /** Runs off the event loop (libuv pool); rejects with the netlink error text. */
   deleteConntrack(filter: NativeConntrackFilter): Promise<ConntrackDeletion>;
   /** Runs an nft script through libnftables off the event loop; resolves with its output. */
-  runNft(script: string, json: boolean): Promise<string>;
+  runNft(script: string, outputFlags: number): Promise<string>;
 }
 
 let loaded: Binding | undefined;

@@ -14,6 +14,8 @@
 #include "netlink_queue.h"
 #include "nft.h"
 
+#include <nftables/libnftables.h>
+
 namespace nfqb {
 namespace {
 
@@ -338,18 +340,18 @@ Napi::Value DeleteConntrackMethod(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// runNft(script, json): runs an nft script through libnftables on a libuv pool thread (one
+// runNft(script, outputFlags): runs an nft script through libnftables on a libuv pool thread (one
 // transaction, a few netlink round trips) and settles a promise with what it printed.
 class RunNftWork : public Napi::AsyncWorker {
  public:
-  RunNftWork(Napi::Env env, std::string script, bool json)
-      : Napi::AsyncWorker(env, "nfqueue-bindings:runNft"), script_(std::move(script)), json_(json), deferred_(env) {}
+  RunNftWork(Napi::Env env, std::string script, unsigned int outputFlags)
+      : Napi::AsyncWorker(env, "nfqueue-bindings:runNft"), script_(std::move(script)), outputFlags_(outputFlags), deferred_(env) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
-    result_ = RunNft(script_, json_);
+    result_ = RunNft(script_, outputFlags_);
     if (!result_.error.empty()) SetError(result_.error);
   }
   void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), result_.output)); }
@@ -357,7 +359,7 @@ class RunNftWork : public Napi::AsyncWorker {
 
  private:
   std::string script_;
-  bool json_;
+  unsigned int outputFlags_;
   NftResult result_;
   Napi::Promise::Deferred deferred_;
 };
@@ -365,11 +367,12 @@ class RunNftWork : public Napi::AsyncWorker {
 Napi::Value RunNftMethod(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) {
-    Napi::TypeError::New(env, "runNft(script, json): script string required").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "runNft(script, outputFlags): script string required").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  bool json = info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-  auto* work = new RunNftWork(env, info[0].As<Napi::String>().Utf8Value(), json);
+  // Only the output-format bits: JSON and TERSE (no set elements in listings).
+  unsigned int flags = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+  auto* work = new RunNftWork(env, info[0].As<Napi::String>().Utf8Value(), flags & (NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE));
   Napi::Promise promise = work->Promise();
   work->Queue();
   return promise;

@@ -5,7 +5,7 @@
 
 namespace nfqb {
 
-NftResult RunNft(const std::string& script, bool json) {
+NftResult RunNft(const std::string& script, unsigned int outputFlags) {
   NftResult result;
   // One context per call: a context is not thread-safe, and a call runs on any libuv pool thread.
   nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -18,7 +18,7 @@ NftResult RunNft(const std::string& script, bool json) {
     result.error = "libnftables: cannot buffer its output";
     return result;
   }
-  if (json) nft_ctx_output_set_flags(ctx, nft_ctx_output_get_flags(ctx) | NFT_CTX_OUTPUT_JSON);
+  nft_ctx_output_set_flags(ctx, nft_ctx_output_get_flags(ctx) | outputFlags);
   int status = nft_run_cmd_from_buffer(ctx, script.c_str());
   const char* output = nft_ctx_get_output_buffer(ctx);
   const char* error = nft_ctx_get_error_buffer(ctx);

@@ -14,6 +14,7 @@ struct NftResult {
 };
 
 // Runs an nft script (nft -f syntax) in one transaction: all of it applies, or none.
-NftResult RunNft(const std::string& script, bool json);
+// `outputFlags`: NFT_CTX_OUTPUT_* bits added to the defaults (e.g. JSON, TERSE: no set elements).
+NftResult RunNft(const std::string& script, unsigned int outputFlags);
 
 }  // namespace nfqb

@@ -18,6 +18,7 @@ test('runNft applies a script in one transaction, lists in JSON, and rejects wit
     assert.ok(report.timeout > 0 && report.timeout <= 60, `its timeout (${report.timeout})`);
     assert.match(report.failure, /Error/, 'a bad script is refused with libnftables\' message');
     assert.equal(report.afterFailure, 1, 'and nothing of it applied: the set still holds one element');
+    assert.equal(report.terse, null, 'a terse listing leaves the elements out');
     assert.equal(execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }).trim(), '', 'the table was deleted');
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
