@@ -98,6 +98,7 @@ export class Daemon {
       flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
       featuresOff: () => Object.keys(this.#featuresOff),
       kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
+      kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
     };
   }
 

@@ -17,15 +17,15 @@
  *   this chain holds them when the queue did not decide: full (fail-open), bypassed (no reader:
  *   ftwall killed, restarting, its worker dead).
  * Every element has a timeout: a lock's end, or PEER_SET_SECONDS for peers and clients (refreshed
- * by the periodic full load while ftwall runs), so a ftwall that is gone for good stops blocking.
+ * by the periodic reload while ftwall runs), so a ftwall that is gone for good stops blocking.
  * In monitor mode the rules count and drop nothing.
  */
 import type { FtEvent } from '../core/events.ts';
 
 export const TABLE = 'ftwall';
-/** Kernel lifetime of a peer or client element; the full load refreshes it well before it ends. */
+/** Kernel lifetime of a peer or client element; the reload refreshes it well before it ends. */
 export const PEER_SET_SECONDS = 3600;
-/** How often the sets are reloaded from ftwall's state (timeouts refreshed, evicted entries gone). */
+/** How often the sets are reloaded from ftwall's state (timeouts refreshed). */
 export const FULL_LOAD_INTERVAL_MS = 15 * 60 * 1000;
 /** Added to a lock's remaining time: lock_refreshed is reported at most once a second. */
 export const LOCK_MARGIN_SECONDS = 1;
@@ -151,12 +151,18 @@ export function lastPerElement(updates: Iterable<SetUpdate>): SetUpdate[] {
   return [...byKey.values()];
 }
 
-/** A full reload of the peer and client sets (flushed and refilled at once), and the current locks refreshed. */
-export function renderFullLoad(elements: readonly SetUpdate[]): string {
-  const lines = (['clients', 'peers', 'learned'] as const).map((set) => `flush set ip ${TABLE} ${set}`);
-  const locks = elements.filter((u) => u.set === 'locked');
-  const rest = elements.filter((u) => u.set !== 'locked');
-  return [...lines, ...renderElements(rest, false), ...renderElements(locks, true)].join('\n') + '\n';
+/** Elements per transaction of a reload: libnftables holds a whole script in memory (~3 KB an element). */
+export const RELOAD_CHUNK = 20_000;
+
+/**
+ * A reload of every element from the state, timeouts refreshed, as scripts of at most RELOAD_CHUNK
+ * elements each (one transaction each; an element is never missing in between). Elements ftwall no
+ * longer knows (evicted) are left to run out.
+ */
+export function renderReload(elements: readonly SetUpdate[]): string[] {
+  const scripts: string[] = [];
+  for (let i = 0; i < elements.length; i += RELOAD_CHUNK) scripts.push(renderElements(elements.slice(i, i + RELOAD_CHUNK), true).join('\n') + '\n');
+  return scripts;
 }
 
 const hostKey = (ip: string, mac: string) => `${ip} . ${mac}`;
@@ -226,12 +232,21 @@ export function leftoverElements(json: string): SetUpdate[] {
   return updates;
 }
 
-/** Counter values by name, and the rule count of each chain, from `nft -j list ...` output. */
-export function readTableStatus(json: string): { counters: Record<string, number>; rules: Record<string, number>; limited: string[] } {
+/** What `nft -j list ...` output says: counter values by name, rules per chain, set names, limited sources. */
+export interface TableStatus {
+  counters: Record<string, number>;
+  rules: Record<string, number>;
+  sets: string[];
+  limited: string[];
+}
+
+/** Reads `nft -j` output (one JSON document per list command). */
+export function readTableStatus(json: string): TableStatus {
   const counters: Record<string, number> = {};
   const rules: Record<string, number> = {};
+  const sets: string[] = [];
   const limited: string[] = [];
-  // libnftables prints one JSON document per list command, one after the other.
+  // libnftables prints one JSON document per list command, each on a line of its own.
   for (const document of json.split('\n').filter((line) => line.trim().startsWith('{'))) {
     let parsed: { nftables?: Array<Record<string, { name?: string; chain?: string; packets?: number; elem?: unknown[] }>> };
     try {
@@ -243,8 +258,9 @@ export function readTableStatus(json: string): { counters: Record<string, number
       if (item.counter?.name) counters[item.counter.name] = item.counter.packets ?? 0;
       if (item.chain?.name) rules[item.chain.name] ??= 0;
       if (item.rule?.chain) rules[item.rule.chain] = (rules[item.rule.chain] ?? 0) + 1;
+      if (item.set?.name) sets.push(item.set.name);
       if (item.set?.name === 'limited') for (const entry of item.set.elem ?? []) limited.push(String((entry as { elem?: { val?: unknown } }).elem?.val ?? entry));
     }
   }
-  return { counters, rules, limited };
+  return { counters, rules, sets, limited };
 }

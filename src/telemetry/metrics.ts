@@ -33,6 +33,8 @@ export interface MetricsSource {
   featuresOff(): string[];
   /** Packets ftwall's nftables rules dropped (counted only, in monitor mode), by reason. */
   kernelDropped(): Record<string, number>;
+  /** Kernel set transactions (applied, failed) and elements skipped over their rate (skipped). */
+  kernelSetUpdates(): Record<string, number>;
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -64,6 +66,7 @@ export class MetricsBridge implements MetricProducer {
     const flowCuts = meter.createObservableCounter('ftwall.flows.cut', { description: 'Conntrack deletions of bypassed UDP flows to newly learned peers, by outcome (requested: peers; cut: entries deleted; rate_limited, overflow, failed: not done)', unit: '{flow}' });
     const featureOff = meter.createObservableGauge('ftwall.feature.off', { description: 'Features switched off at start because this host cannot run them (1 per feature; the feature_off warning says why)', unit: '{feature}' });
     const kernelDropped = meter.createObservableCounter('ftwall.kernel.dropped', { description: 'Packets ftwall\'s nftables rules dropped without the queue, by reason (client_locked, known_peer, unconfirmed_peer: the queue did not decide them; source_limited: a host\'s new flows over FTWALL_SOURCE_LIMIT); in monitor mode counted, not dropped', unit: '{packet}' });
+    const kernelUpdates = meter.createObservableCounter('ftwall.kernel_sets.updates', { description: 'Transactions on ftwall\'s nftables sets by outcome (applied, failed), and peer or client elements not sent because they came faster than 2000/s (skipped: the queue holds them; the 15-minute reload brings them)', unit: '{update}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
       if (!source) return;
@@ -87,6 +90,7 @@ export class MetricsBridge implements MetricProducer {
       for (const [outcome, value] of Object.entries(source.flowCuts())) result.observe(flowCuts, value, { outcome });
       for (const feature of source.featuresOff()) result.observe(featureOff, 1, { feature });
       for (const [reason, value] of Object.entries(source.kernelDropped())) result.observe(kernelDropped, value, { reason });
+      for (const [outcome, value] of Object.entries(source.kernelSetUpdates())) result.observe(kernelUpdates, value, { outcome });
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -94,7 +98,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, kernelDropped]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, kernelDropped, kernelUpdates]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "nft.h"
 
+#include <malloc.h>
 #include <nftables/libnftables.h>
 
 namespace nfqb {
@@ -27,6 +28,9 @@ NftResult RunNft(const std::string& script, unsigned int outputFlags) {
     result.error = error != nullptr && error[0] != '\0' ? error : "libnftables: the commands failed";
   }
   nft_ctx_free(ctx);
+  // libnftables parses a script (and fetches its cache) into many small allocations on this pool
+  // thread's arena; glibc keeps them after they are freed. Give them back, or they stay resident.
+  malloc_trim(0);
   return result;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ipFromString } from '../../../src/core/packet.ts';
 import { ClientStatus } from '../../../src/core/types.ts';
-import { KernelSets, KernelSetsError, openKernelSets, stateElements } from '../../../src/rules/kernel-sets.ts';
+import { KernelSets, KernelSetsError, PEER_ELEMENTS_PER_SECOND, openKernelSets, stateElements } from '../../../src/rules/kernel-sets.ts';
 import type { KernelSetsPlan, SetUpdate } from '../../../src/rules/nft-sets.ts';
 import { StateWriter } from '../../../src/state/apply.ts';
 import { Client, PeerSource, SharedState } from '../../../src/state/shared-state.ts';
@@ -23,6 +23,9 @@ function fakeNft(answer: (script: string, options?: { json?: boolean; terse?: bo
   return { run, scripts };
 }
 
+/** `list sets table` plus `list set limited`: every set there, these sources limited. */
+const quick = () => `${JSON.stringify({ nftables: ['locked', 'clients', 'peers', 'learned', 'flood', 'limited'].map((name) => ({ set: { name } })) })}\n`;
+const limitedSet = (limited: string[] = []) => `${JSON.stringify({ nftables: [{ set: { name: 'limited', elem: limited } }] })}\n`;
 const status = (pre: number, post: number, counters: Record<string, number> = {}) => JSON.stringify({ nftables: [
   { table: { name: 'ftwall' } }, { chain: { name: 'pre' } }, { chain: { name: 'post' } },
   ...Array.from({ length: pre }, () => ({ rule: { chain: 'pre' } })), ...Array.from({ length: post }, () => ({ rule: { chain: 'post' } })),
@@ -74,6 +77,8 @@ test('events within a batch become one transaction; a failed one is logged and r
   let fail = true;
   const nft = fakeNft((script) => {
     if (script.startsWith('add element') && fail) throw new Error('Error: Could not process rule: No buffer space available');
+    if (script.startsWith('list sets')) return quick();
+    if (script.startsWith('list set ')) return limitedSet();
     return script.startsWith('list table') ? status(3, 3) : '';
   });
   const { log, lines } = memoryLogger();
@@ -85,20 +90,22 @@ test('events within a batch become one transaction; a failed one is logged and r
   assert.equal(nft.scripts.length, 1, 'one transaction');
   assert.match(nft.scripts[0]!, /add element ip ftwall peers \{ 198\.18\.0\.7 \. 1214 timeout 3600s \}/);
   assert.match(nft.scripts[0]!, /add element ip ftwall locked \{ 10\.0\.0\.10 \. 02:77:01:00:00:10 timeout 6[01]s \}/);
-  assert.deepEqual(sets.updates, { applied: 0, failed: 1 });
+  assert.deepEqual(sets.updates, { applied: 0, failed: 1, skipped: 0 });
   assert.deepEqual(lines.map((line) => line.event), ['kernel_sets_failed']);
   fail = false;
   await sets.check(Date.now(), Number.MAX_SAFE_INTEGER);
-  assert.match(nft.scripts.at(-1)!, /^flush set ip ftwall clients\n/, 'the sets are reloaded from the state');
-  assert.match(nft.scripts.at(-1)!, /198\.18\.0\.9 \. 1214/);
+  assert.match(nft.scripts.at(-1)!, /^add element ip ftwall peers \{ 198\.18\.0\.9 \. 1214 timeout 1s \}\n/, 'the sets are reloaded from the state');
 });
 
 test('the check reinstalls a removed or changed table, reads the counters and logs limited sources', async () => {
   let present = false;
+  let limited: string[] = [];
+  let rules = 3;
   const nft = fakeNft((script) => {
-    if (script === 'list table ip ftwall' || script.startsWith('list table ip ftwall') && !present) { if (!present) throw new Error('No such file or directory'); }
-    if (script.startsWith('list table')) return status(3, 3, { source_limited: 1200, peer_dropped: 5 });
-    if (script.startsWith('list set ip ftwall limited')) return JSON.stringify({ nftables: [{ set: { name: 'limited', elem: [{ elem: { val: '10.0.0.66', expires: 20 } }] } }] });
+    if (script.startsWith('list') && !script.startsWith('list table ip ftwall\n') && !present) throw new Error('No such file or directory');
+    if (script.startsWith('list sets')) return quick();
+    if (script.startsWith('list set ')) return limitedSet(limited);
+    if (script.startsWith('list table')) return status(rules, 3, { source_limited: 1200, peer_dropped: 5 });
     if (script.startsWith('add table')) present = true;
     return '';
   });
@@ -107,14 +114,23 @@ test('the check reinstalls a removed or changed table, reads the counters and lo
   await sets.check(1_000_000, Number.MAX_SAFE_INTEGER);
   assert.ok(present, 'reinstalled');
   assert.deepEqual(lines.map((line) => line.event), ['kernel_sets_reinstalled']);
+  const listed = nft.scripts.length;
   await sets.check(1_002_000, Number.MAX_SAFE_INTEGER);
+  assert.equal(nft.scripts.length, listed + 3, 'the first check after install reads the rules and counters too');
   assert.equal(sets.dropped.source_limited, 1200);
   assert.equal(sets.dropped.known_peer, 5);
-  const limited = lines.find((line) => line.event === 'source_limited');
-  assert.ok(limited, 'source_limited logged');
-  assert.deepEqual([limited.sources, limited.dropped, limited.limit], [['10.0.0.66'], 1200, 500]);
   await sets.check(1_004_000, Number.MAX_SAFE_INTEGER);
-  assert.equal(lines.filter((line) => line.event === 'source_limited').length, 1, 'not again while the counter stands still');
+  assert.equal(nft.scripts.length, listed + 5, 'then only the sets are listed (cheap whatever their size)');
+  limited = ['10.0.0.66'];
+  await sets.check(1_006_000, Number.MAX_SAFE_INTEGER);
+  const line = lines.find((entry) => entry.event === 'source_limited');
+  assert.ok(line, 'source_limited logged');
+  assert.deepEqual([line.sources, line.dropped, line.limit], [['10.0.0.66'], 1200, 500]);
+  await sets.check(1_020_000, Number.MAX_SAFE_INTEGER);
+  assert.equal(lines.filter((entry) => entry.event === 'source_limited').length, 1, 'not again while the counter stands still');
+  rules = 2;
+  await sets.check(1_060_000, Number.MAX_SAFE_INTEGER);
+  assert.equal(lines.filter((entry) => entry.event === 'kernel_sets_reinstalled').length, 2, 'a rule removed: reinstalled');
 });
 
 test('remove deletes the table once and takes no more events', async () => {
@@ -127,4 +143,17 @@ test('remove deletes the table once and takes no more events', async () => {
   await sets.flush();
   assert.deepEqual(nft.scripts, ['add table ip ftwall\ndelete table ip ftwall\n']);
   assert.deepEqual(lines.map((line) => line.event), ['kernel_sets_removed']);
+});
+
+test('peer and client elements beyond their rate are skipped and counted; locks always go', async () => {
+  const nft = fakeNft();
+  const { log } = memoryLogger();
+  const sets = new KernelSets({ plan, elements: () => [], log, run: nft.run });
+  const now = 5_000_000;
+  for (let i = 0; i < PEER_ELEMENTS_PER_SECOND + 500; i++) sets.take({ event: 'peer_learned', source: 'udp', confirmed: false, ...packet, dest_port: 1000 + i }, now);
+  sets.take({ event: 'lock_started', lock_until: new Date(now + 60_000).toISOString(), ...packet }, now);
+  await sets.flush();
+  assert.equal(sets.updates.skipped, 500);
+  assert.match(nft.scripts[0]!, /add element ip ftwall locked \{ 10\.0\.0\.10 \. 02:77:01:00:00:10 timeout 61s \}/);
+  assert.equal((nft.scripts[0]!.match(/ timeout 3600s/g) ?? []).length, PEER_ELEMENTS_PER_SECOND);
 });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../../src/config/load.ts';
 import { kernelSetsPlanFor } from '../../../src/rules/config-plan.ts';
 import {
   LOCK_MARGIN_SECONDS, PEER_SET_SECONDS, chainRules, lastPerElement, leftoverElements, lockSeconds, readTableStatus, renderElements,
-  renderFullLoad, renderTable, updatesFor, type KernelSetsPlan,
+  RELOAD_CHUNK, renderReload, renderTable, updatesFor, type KernelSetsPlan, type SetUpdate,
 } from '../../../src/rules/nft-sets.ts';
 
 const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500 };
@@ -92,15 +92,19 @@ test('updates refresh a timeout (add, delete, add in one script) and remove with
   ]);
 });
 
-test('a full load flushes and refills peers and clients, and refreshes locks without flushing them', () => {
-  const script = renderFullLoad([{ set: 'peers', key: '198.18.0.7 . 1214', seconds: 3600 }, { set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 60 }]);
-  assert.deepEqual(script.trim().split('\n'), [
-    'flush set ip ftwall clients', 'flush set ip ftwall peers', 'flush set ip ftwall learned',
+test('a reload refreshes every element, in transactions of at most RELOAD_CHUNK elements', () => {
+  const scripts = renderReload([{ set: 'peers', key: '198.18.0.7 . 1214', seconds: 3600 }, { set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 60 }]);
+  assert.deepEqual(scripts.map((script) => script.trim().split('\n')), [[
+    'add element ip ftwall peers { 198.18.0.7 . 1214 timeout 1s }',
+    'delete element ip ftwall peers { 198.18.0.7 . 1214 }',
     'add element ip ftwall peers { 198.18.0.7 . 1214 timeout 3600s }',
     'add element ip ftwall locked { 10.0.0.10 . 02:77:01:00:00:10 timeout 1s }',
     'delete element ip ftwall locked { 10.0.0.10 . 02:77:01:00:00:10 }',
     'add element ip ftwall locked { 10.0.0.10 . 02:77:01:00:00:10 timeout 60s }',
-  ]);
+  ]]);
+  const many: SetUpdate[] = Array.from({ length: RELOAD_CHUNK * 2 + 1 }, (_, i) => ({ set: 'peers', key: `10.${i >>> 16}.${(i >>> 8) & 255}.${i & 255} . 1214`, seconds: 3600 }));
+  assert.equal(renderReload(many).length, 3);
+  assert.deepEqual(renderReload([]), []);
 });
 
 test('an earlier run\'s elements still running out are carried over; other sets and types are not', () => {
@@ -126,5 +130,5 @@ test('the table status: counters, rules per chain, limited sources', () => {
     { chain: { name: 'pre' } }, { chain: { name: 'post' } },
     { rule: { chain: 'pre' } }, { rule: { chain: 'pre' } }, { rule: { chain: 'post' } },
   ] });
-  assert.deepEqual(readTableStatus(json), { counters: { source_limited: 42, peer_dropped: 7 }, rules: { pre: 2, post: 1 }, limited: ['10.0.0.66', '10.0.0.67'] });
+  assert.deepEqual(readTableStatus(json), { counters: { source_limited: 42, peer_dropped: 7 }, rules: { pre: 2, post: 1 }, sets: ['limited'], limited: ['10.0.0.66', '10.0.0.67'] });
 });
