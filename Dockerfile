@@ -8,7 +8,7 @@ ARG BASE_IMAGE=node:24-bookworm-slim
 FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential python3 libnetfilter-queue-dev libmnl-dev \
+      build-essential python3 libnetfilter-queue-dev libmnl-dev libnftables-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # node-gyp builds against this Node's own headers (no download).
@@ -21,10 +21,10 @@ RUN npm ci --no-audit --no-fund
 COPY src src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# ---- runtime: Node, iptables (nft and legacy), nft, libnetfilter-queue; no compilers ----
+# ---- runtime: Node, iptables (nft and legacy), nft, libnetfilter-queue, libnftables; no compilers ----
 FROM ${BASE_IMAGE}
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables nftables libnetfilter-queue1 libmnl0 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables nftables libnetfilter-queue1 libmnl0 libnftables1 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/ftwall
 COPY --from=build /build/package.json ./

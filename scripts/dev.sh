@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_VERSION=24.21.0
-APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev build-essential python3 npm)
+APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnftables-dev build-essential python3 npm)
 # For the container tests: a Docker engine and debootstrap for a registry-free base image.
 TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit)
 job=${1:-setup}

@@ -17,13 +17,15 @@ import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, logConfig } from './config/load.ts';
 import { protocolsFor } from './config/protocols.ts';
 import type { Config } from './config/schema.ts';
+import type { FtEvent } from './core/events.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { drainQueues, kernelQueues } from './queue/kernel.ts';
 import { OverflowCounter } from './queue/overflow.ts';
 import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
-import { rulePlanFor } from './rules/config-plan.ts';
+import { kernelSetsPlanFor, rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
+import { KernelSetsError, openKernelSets, type KernelSets } from './rules/kernel-sets.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { DecaySweep } from './state/decay.ts';
@@ -69,6 +71,7 @@ export class Daemon {
   #lockKeeper: LockKeeper | undefined;
   #neighbours: NeighbourWatcher | undefined;
   readonly #decay: DecaySweep;
+  #kernelSets: KernelSets | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -101,8 +104,16 @@ export class Daemon {
       featuresOff: () => Object.keys(this.#featuresOff),
       forgotten: () => ({ ...this.#decay.forgotten }),
       neighbours: () => this.#neighbours?.count ?? 0,
+      kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
+      kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
     };
   }
+
+  /** Every state-change event: logged and counted (the sink), and into the kernel sets. */
+  #report = (event: FtEvent): void => {
+    this.#sink.report(event);
+    this.#kernelSets?.take(event);
+  };
 
   #kernelQueues() {
     return kernelQueues(this.#config.queueBase, this.#config.workers);
@@ -156,6 +167,7 @@ export class Daemon {
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
+      if (fitted.kernelSets) this.#kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
       const protocols = protocolsFor(config);
       const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
@@ -163,7 +175,7 @@ export class Daemon {
       neighbours.refresh();
       this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
-      const dispatcher = new BatchDispatcher({ sink: this.#sink, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
+      const dispatcher = new BatchDispatcher({ sink: { report: this.#report }, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
       await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
@@ -176,10 +188,10 @@ export class Daemon {
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
       const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) watchdog.check(); });
+      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
       if (config.lockSeconds > 0) {
         const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
-          (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), (event) => this.#sink.report(event));
+          (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), this.#report);
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
@@ -190,7 +202,7 @@ export class Daemon {
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
-      if (error instanceof ConfigError || error instanceof InstanceLockedError || error instanceof IptablesError || error instanceof QueueOpenError) {
+      if (error instanceof ConfigError || error instanceof InstanceLockedError || error instanceof IptablesError || error instanceof KernelSetsError || error instanceof QueueOpenError) {
         throw new StartupError(error.message);
       }
       throw error;
@@ -208,6 +220,7 @@ export class Daemon {
       try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
       this.#rulesInstalled = false;
     }
+    await this.#kernelSets?.remove();
     await this.#closeAll();
   }
 
@@ -241,6 +254,7 @@ export class Daemon {
         log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
       }
     }
+    await this.#step('ftwall.kernel_sets.remove', () => this.#kernelSets?.remove());
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());
     this.#stores.saveClients(true);

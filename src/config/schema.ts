@@ -115,6 +115,11 @@ export const SETTINGS = {
     doc: 'Most spoofed pongs sent per second in all, and separately most probes (more are skipped and counted).',
     parse: (raw) => parseInteger(raw, 1, 100000),
   }),
+  sourceLimit: setting({
+    env: 'FTWALL_SOURCE_LIMIT', default: '500',
+    doc: 'New flows (UDP and TCP) per second each LAN host may open through the router, one second\'s worth as burst; more are dropped before the queue and counted (nftables). 0 disables the limit.',
+    parse: (raw) => parseInteger(raw, 0, 1_000_000),
+  }),
   otlpLogs: setting({
     env: 'FTWALL_OTLP_LOGS', default: 'false',
     doc: 'Also send every log line to OpenTelemetry Logs (OTLP, per the OTEL_* variables), besides stdout.',

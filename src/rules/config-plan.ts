@@ -2,6 +2,7 @@
 /** The rule plan a configuration asks for: the one `ftwall rules` prints and the daemon installs. Pure. */
 import { protocolsFor } from '../config/protocols.ts';
 import type { Config } from '../config/schema.ts';
+import type { KernelSetsPlan } from './nft-sets.ts';
 import { planRules, type TablePlan } from './plan.ts';
 
 /** The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well. */
@@ -14,4 +15,13 @@ export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
     bypassMark: config.flowBypass ? config.bypassMark : 0,
     failClosed: config.fail === 'closed',
   });
+}
+
+/** What ftwall's nftables table (rules/nft-sets.ts) holds for `config`. */
+export function kernelSetsPlanFor(config: Config): KernelSetsPlan {
+  return {
+    lanInterfaces: config.lanInterfaces, exempt: config.exempt.entries.map((entry) => entry.text),
+    enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: config.lockSeconds > 0,
+    sourceNewFlows: config.sourceLimit,
+  };
 }

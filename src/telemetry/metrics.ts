@@ -35,6 +35,10 @@ export interface MetricsSource {
   forgotten(): { clients: number; peers: number };
   /** Complete entries in the router's neighbour table at its last read (the hosts that can count towards a quorum). */
   neighbours(): number;
+  /** Packets ftwall's nftables rules dropped (counted only, in monitor mode), by reason. */
+  kernelDropped(): Record<string, number>;
+  /** Kernel set transactions (applied, failed) and elements skipped over their rate (skipped). */
+  kernelSetUpdates(): Record<string, number>;
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -69,6 +73,8 @@ export class MetricsBridge implements MetricProducer {
     const peersForgotten = meter.createObservableCounter('ftwall.peers.forgotten', { description: 'Learned and confirmed peers forgotten after FTWALL_PEER_QUIET_SECONDS unseen', unit: '{peer}' });
     const neighbours = meter.createObservableGauge('ftwall.neighbours', { description: 'Complete entries in the router\'s neighbour table on the LAN interfaces: the hosts whose reveals count towards a peer quorum', unit: '{host}' });
     const featureOff = meter.createObservableGauge('ftwall.feature.off', { description: 'Features switched off at start because this host cannot run them (1 per feature; the feature_off warning says why)', unit: '{feature}' });
+    const kernelDropped = meter.createObservableCounter('ftwall.kernel.dropped', { description: 'Packets ftwall\'s nftables rules dropped without the queue, by reason (client_locked, known_peer, unconfirmed_peer: the queue did not decide them; source_limited: a host\'s new flows over FTWALL_SOURCE_LIMIT); in monitor mode counted, not dropped', unit: '{packet}' });
+    const kernelUpdates = meter.createObservableCounter('ftwall.kernel_sets.updates', { description: 'Transactions on ftwall\'s nftables sets by outcome (applied, failed), and peer or client elements not sent because they came faster than 2000/s (skipped: the queue holds them; the 15-minute reload brings them)', unit: '{update}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
       if (!source) return;
@@ -97,6 +103,8 @@ export class MetricsBridge implements MetricProducer {
       result.observe(clientsForgotten, forgotten.clients);
       result.observe(peersForgotten, forgotten.peers);
       result.observe(neighbours, source.neighbours());
+      for (const [reason, value] of Object.entries(source.kernelDropped())) result.observe(kernelDropped, value, { reason });
+      for (const [outcome, value] of Object.entries(source.kernelSetUpdates())) result.observe(kernelUpdates, value, { outcome });
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -104,7 +112,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, clientsForgotten, peersForgotten, neighbours]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, clientsForgotten, peersForgotten, neighbours, kernelDropped, kernelUpdates]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

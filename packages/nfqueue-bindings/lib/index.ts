@@ -5,3 +5,4 @@ export type { NativeCounters, NativeQueue, NativeQueueConstructor, NativeQueueOp
 export { loadNativeQueue } from './native.ts';
 export { deleteConntrack, type ConntrackDeletion, type ConntrackFilter } from './conntrack.ts';
 export { parseKernelQueueStats, readKernelQueueStats, type KernelQueueStats } from './kernel-stats.ts';
+export { runNft } from './nft.ts';

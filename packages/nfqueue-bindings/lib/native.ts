@@ -66,6 +66,8 @@ interface Binding {
   NativeQueue: NativeQueueConstructor;
   /** Runs off the event loop (libuv pool); rejects with the netlink error text. */
   deleteConntrack(filter: NativeConntrackFilter): Promise<ConntrackDeletion>;
+  /** Runs an nft script through libnftables off the event loop; resolves with its output. */
+  runNft(script: string, outputFlags: number): Promise<string>;
 }
 
 let loaded: Binding | undefined;

@@ -12,6 +12,9 @@
 
 #include "conntrack.h"
 #include "netlink_queue.h"
+#include "nft.h"
+
+#include <nftables/libnftables.h>
 
 namespace nfqb {
 namespace {
@@ -337,12 +340,51 @@ Napi::Value DeleteConntrackMethod(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// runNft(script, outputFlags): runs an nft script through libnftables on a libuv pool thread (one
+// transaction, a few netlink round trips) and settles a promise with what it printed.
+class RunNftWork : public Napi::AsyncWorker {
+ public:
+  RunNftWork(Napi::Env env, std::string script, unsigned int outputFlags)
+      : Napi::AsyncWorker(env, "nfqueue-bindings:runNft"), script_(std::move(script)), outputFlags_(outputFlags), deferred_(env) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    result_ = RunNft(script_, outputFlags_);
+    if (!result_.error.empty()) SetError(result_.error);
+  }
+  void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), result_.output)); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  std::string script_;
+  unsigned int outputFlags_;
+  NftResult result_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value RunNftMethod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) {
+    Napi::TypeError::New(env, "runNft(script, outputFlags): script string required").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // Only the output-format bits: JSON and TERSE (no set elements in listings).
+  unsigned int flags = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+  auto* work = new RunNftWork(env, info[0].As<Napi::String>().Utf8Value(), flags & (NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE));
+  Napi::Promise promise = work->Promise();
+  work->Queue();
+  return promise;
+}
+
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {
                              InstanceValue("NativeQueue", NativeQueue::Define(env), napi_enumerable),
                              InstanceValue("deleteConntrack", Napi::Function::New<DeleteConntrackMethod>(env, "deleteConntrack"), napi_enumerable),
+                             InstanceValue("runNft", Napi::Function::New<RunNftMethod>(env, "runNft"), napi_enumerable),
                          });
   }
 };
