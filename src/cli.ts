@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { SETTINGS } from './config/schema.ts';
-import { Daemon, StartupError, rulePlanFor } from './main.ts';
+import { Daemon, StartupError } from './main.ts';
+import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, chooseBackend, IptablesRules } from './rules/iptables.ts';
 import { renderInstall } from './rules/plan.ts';
 import { createLogger } from './telemetry/logger.ts';

@@ -26,7 +26,7 @@ import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { kernelSetsPlanFor, rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { KernelSetsError, openKernelSets, type KernelSets } from './rules/kernel-sets.ts';
-import { RULES_CHECK_INTERVAL_MS, RulesWatchdog } from './rules/watchdog.ts';
+import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, removeRules } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { DecaySweep } from './state/decay.ts';
 import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
@@ -42,11 +42,6 @@ import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
-
-export { protocolsFor } from './config/protocols.ts';
-export { rulePlanFor } from './rules/config-plan.ts';
-export { workerInits } from './pool/setup.ts';
-export { lanNetworks } from './system/interfaces.ts';
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
@@ -171,8 +166,7 @@ export class Daemon {
       const protocols = protocolsFor(config);
       const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
-      const neighbours = this.#neighbours = new NeighbourWatcher(this.state, config.lanInterfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message }, 'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
-      neighbours.refresh();
+      const neighbours = this.#neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
       this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: { report: this.#report }, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
@@ -202,10 +196,8 @@ export class Daemon {
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
-      if (error instanceof ConfigError || error instanceof InstanceLockedError || error instanceof IptablesError || error instanceof KernelSetsError || error instanceof QueueOpenError) {
-        throw new StartupError(error.message);
-      }
-      throw error;
+      const known = [ConfigError, InstanceLockedError, IptablesError, KernelSetsError, QueueOpenError].some((kind) => error instanceof kind);
+      throw known ? new StartupError((error as Error).message) : error;
     }
   }
 
@@ -245,15 +237,7 @@ export class Daemon {
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    if (this.#rules) {
-      try {
-        const removed = await this.#step('ftwall.rules.remove', () => this.#rules!.removeOwned('filter'));
-        this.#rulesInstalled = false;
-        log.info({ event: 'rules_removed', count: removed }, 'rules removed');
-      } catch (error) {
-        log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
-      }
-    }
+    if (this.#rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#rules!, log))) this.#rulesInstalled = false;
     await this.#step('ftwall.kernel_sets.remove', () => this.#kernelSets?.remove());
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
     await this.#step('ftwall.workers.stop', () => this.#pool?.close());

@@ -14,6 +14,18 @@ import type { TablePlan } from './plan.ts';
 /** How often the watchdog checks that ftwall's rules are still in place. */
 export const RULES_CHECK_INTERVAL_MS = 2000;
 
+/** Removes ftwall's rules at stop, logging what it removed or why it could not; true when removed. */
+export function removeRules(rules: IptablesRules, log: Logger): boolean {
+  try {
+    const removed = rules.removeOwned('filter');
+    log.info({ event: 'rules_removed', count: removed }, 'rules removed');
+    return true;
+  } catch (error) {
+    log.error({ event: 'rules_remove_failed', error: (error as Error).message }, 'could not remove rules');
+    return false;
+  }
+}
+
 /** What the watchdog needs; IptablesRules in the daemon, a fake in tests. */
 export interface RulesWatchdogOptions {
   rules: Pick<IptablesRules, 'check' | 'install'>;

@@ -7,7 +7,7 @@
 import { formatMac, type FtEvent, type PacketFields, type PeerSourceName } from '../core/events.ts';
 import { lockActivity, lockTiming, type LockTiming } from '../core/lock.ts';
 import type { PacketView } from '../core/packet.ts';
-import { hostKeyOf, ipToString } from '../core/packet.ts';
+import { hostKeyOf, hostKeyOfMac, ipToString } from '../core/packet.ts';
 import { ClientStatus, REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
 import { isRealLanHost } from './neighbours.ts';
 import { NOT_FOUND } from './shared-table.ts';
@@ -61,17 +61,20 @@ export class StateWriter {
       src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined,
     });
     const hostKey = hostKeyOf(packet, this.#state.hostKeySecret);
+    // Revealers are counted by MAC, folded the same way in every run (not keyed: the count's bits
+    // must not change with the secret).
+    const revealerKey = hostKeyOfMac(packet.srcMacHigh, packet.srcMacLow);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
     // A revealer counts towards a quorum only as a real LAN host (neighbours.ts); any host teaches.
     const verified = (decision.learnPeer || decision.extraPeerIp !== 0) && isRealLanHost(this.#state, packet.srcIp, packet.srcMacHigh, packet.srcMacLow, now);
     if (decision.learnPeer) {
       const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
-      const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, hostKey, verified, source, now);
+      const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, revealerKey, verified, source, now);
       this.#reportLearned(learned, eve(), source === PeerSource.UDP ? 'udp' : 'safety_net', events);
       if (decision.reason === Reason.SAFETY_NET) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
     }
     if (decision.extraPeerIp !== 0) {
-      const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, hostKey, verified, PeerSource.SAFETY_NET, now);
+      const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, revealerKey, verified, PeerSource.SAFETY_NET, now);
       this.#reportLearned(learned, { ...eve(), dest_ip: ipToString(decision.extraPeerIp), dest_port: decision.extraPeerPort }, 'x_kazaa_supernodeip', events);
     }
     // A probe answer extends the lock only if it is the first answer to that probe.
@@ -100,19 +103,19 @@ export class StateWriter {
   }
 
   /**
-   * Adds or refreshes a peer revealed by host (clientIp, hostKey); the host counts towards the
+   * Adds or refreshes a peer revealed by host (clientIp, revealerKey: its MAC folded); the host counts towards the
    * quorum only when `verified` (a real LAN host, neighbours.ts), and by its MAC. `source` may
    * carry PeerSource.CONFIRMED (a store line). Returns Learned bits. A peer the decay sweep forgot
    * (lastSeen 0) is learned anew, from no revealers.
    */
-  learnPeer(ip: number, port: number, clientIp: number, hostKey: number, verified: boolean, source: number, now: number): number {
+  learnPeer(ip: number, port: number, clientIp: number, revealerKey: number, verified: boolean, source: number, now: number): number {
     const peers = this.#state.peers;
     const slot = peers.upsert(ip, port);
     if (slot === NOT_FOUND) return Learned.NOTHING;
     const isNew = peers.get(slot, Peer.lastSeen) === 0;
     peers.set(slot, Peer.lastSeen, now);
     if (isNew) peers.set(slot, Peer.firstClient, clientIp | 0);
-    const revealer = clientIp === 0 || !verified ? 0 : revealerBit(hostKey);
+    const revealer = clientIp === 0 || !verified ? 0 : revealerBit(revealerKey);
     const before = peers.setBits(slot, Peer.sources, source | revealer);
     let learned = isNew ? Learned.NEW : Learned.NOTHING;
     if ((before & PeerSource.CONFIRMED) === 0 && (source & PeerSource.CONFIRMED) !== 0) {

@@ -7,6 +7,7 @@
  * owns (no entry: the router's ARP request for them goes unanswered) count for nothing, and a host
  * claiming many addresses with its own MAC counts once (revealers are counted by MAC).
  */
+import type { Logger } from '../telemetry/logger.ts';
 import { readFileSync } from 'node:fs';
 import { hostKeyOfMac, ipFromString } from '../core/packet.ts';
 import { NOT_FOUND } from './shared-table.ts';
@@ -84,6 +85,14 @@ export class NeighbourWatcher {
     this.#interfaces = interfaces;
     this.#onError = onError;
     this.#path = path;
+  }
+
+  /** A watcher whose failed reads go to `log` as one warning; reads once at once. */
+  static start(state: SharedState, interfaces: readonly string[], log: Logger): NeighbourWatcher {
+    const watcher = new NeighbourWatcher(state, interfaces, (error) => log.warn({ event: 'neighbours_unreadable', error: error.message },
+      'cannot read the router\'s neighbour table: no revealer counts towards a peer quorum until it can'));
+    watcher.refresh();
+    return watcher;
   }
 
   refresh(now: number = this.#state.ticks()): void {
