@@ -63,6 +63,14 @@ export function startTrickle(bed: TestBed, ns: string, to: string, seconds: numb
   };
 }
 
+/** Sum of a Prometheus metric's samples on ftwall's /metrics (in the router) whose labels contain `labels`. */
+export function metric(bed: TestBed, name: string, labels = ''): number {
+  const body = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
+  return body.split('\n')
+    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
 /** iptables-save of a namespace without comments and counters, for before/after comparisons. */
 export function iptablesSnapshot(bed: TestBed, ns: string): string {
   return bed.run(ns, ['iptables-save'])

@@ -6,20 +6,7 @@
  * forgets one, and the store's compaction writes every one of them first.
  * Layout (Int32): [count, mask, then (ip, port) pairs]; port 0 marks an empty slot (never a peer's).
  */
-
-function nextPowerOfTwo(value: number): number {
-  let power = 1;
-  while (power < value) power *= 2;
-  return power;
-}
-
-function hashPeer(ip: number, port: number): number {
-  let h = Math.imul(ip ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { hashKey, nextPowerOfTwo } from './shared-table.ts';
 
 export class PinnedPeers {
   readonly #words: Int32Array;
@@ -37,7 +24,7 @@ export class PinnedPeers {
     let count = 0;
     for (const { ip, port } of peers) {
       if (port < 1 || port > 65535) continue;
-      let index = hashPeer(ip | 0, port) & mask;
+      let index = hashKey(ip | 0, port) & mask;
       for (;;) {
         const at = 2 + index * 2;
         if (words[at + 1] === 0) {
@@ -64,7 +51,7 @@ export class PinnedPeers {
     if (this.size === 0) return false;
     const words = this.#words;
     ip |= 0;
-    let index = hashPeer(ip, port) & this.#mask;
+    let index = hashKey(ip, port) & this.#mask;
     for (;;) {
       const at = 2 + index * 2;
       const stored = words[at + 1];

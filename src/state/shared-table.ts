@@ -52,14 +52,15 @@ export interface SharedTableStats {
   carried: number;
 }
 
-function nextPowerOfTwo(value: number): number {
+/** The smallest power of two >= value (table sizes). */
+export function nextPowerOfTwo(value: number): number {
   let power = 1;
   while (power < value) power *= 2;
   return power;
 }
 
 /** Mixes a two-word key into a slot index (murmur3 finaliser). */
-function hashKey(key0: number, key1: number): number {
+export function hashKey(key0: number, key1: number): number {
   let h = Math.imul(key0 ^ Math.imul(key1, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);

@@ -8,21 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { FtwallProcess } from '../../lab/ftwall-process.ts';
 import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
 import { FRESH_PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
-import { AgentServer, httpGet, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
+import { AgentServer, metric, type ReportingProcess, runAgent, runAgentAsync } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 8;
 const WEB = `${WEB_NET}.80:80`;
 /** An address the tests make a known peer, served over TCP and UDP. */
 const PEER_IP = `${WEB_NET}.90`;
-
-/** Sum of a Prometheus metric's samples whose labels contain `labels`. */
-function metric(bed: TestBed, name: string, labels = ''): number {
-  const body = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
-  return body.split('\n')
-    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
-}
 
 describe('kernel sets', { skip }, () => {
   let bed: TestBed;

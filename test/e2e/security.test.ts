@@ -9,21 +9,13 @@ import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
 import { FtwallProcess } from '../../lab/ftwall-process.ts';
 import { FRESH_PEER_NET, TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
 import { buildIpv4 } from '../../lab/packets.ts';
-import { AgentServer, httpGet, runAgent, runAgentAsync } from '../../lab/traffic.ts';
+import { AgentServer, metric, runAgent, runAgentAsync } from '../../lab/traffic.ts';
 
 const skip = privilegedSkipReason();
 const LOCK_SECONDS = 4;
 const WEB_IP = `${WEB_NET}.80`;
 const WEB = `${WEB_IP}:80`;
 const PING_HEX = ping().toString('hex');
-
-/** Sum of a Prometheus metric's samples whose labels contain `labels`. */
-function metric(bed: TestBed, name: string, labels = ''): number {
-  const body = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics').body;
-  return body.split('\n')
-    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
-}
 
 describe('a hostile LAN host', { skip }, () => {
   let bed: TestBed;
