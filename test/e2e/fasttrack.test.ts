@@ -246,7 +246,9 @@ describe('FastTrack blocking', { skip }, () => {
       assert.ok(smallQueued <= 3 + segments, `small-segment request: ${smallQueued} packets queued (SYN + ${segments} data segments + 2 resent at most)`);
       assert.ok(bulkQueued <= 17, `bulk upload of 2 MB: ${bulkQueued} packets queued (SYN + at most 16 in flight before its first verdict)`);
       process.stderr.write(`# queued: small-segment request ${smallQueued} (${segments} data segments), 2 MB upload ${bulkQueued}\n`);
-      assert.equal(ftwall.events('safety_net_hit').length, 0);
+      // The benign host's flows hit nothing. (The client host's rogue request of the test before may
+      // still be resent by its TCP stack and be caught again here: not this check's business.)
+      assert.equal(ftwall.events('safety_net_hit').filter((line) => line.src_ip === bed.host('benign').ip).length, 0);
 
       // TCP Fast Open: a SYN carrying the request (raw, in the name of a LAN address nobody owns).
       const tfo = withTcpChecksum(buildIpv4({ protocol: 6, src: '10.77.1.77', dst: `${WEB_NET}.82`, srcPort: 45000, dstPort: 8082, tcpFlags: 0x02, seq: 123456, payload: [...Buffer.from('GET /.hash=8e0cda92da564448da5ec5070f3231907abac2a1 HTTP/1.1\r\n\r\n')] }));
