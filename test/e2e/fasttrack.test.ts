@@ -258,21 +258,23 @@ describe('FastTrack blocking', { skip }, () => {
       const tfoHit = await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === '10.77.1.77');
       assert.equal(tfoHit.dest_port, 8082);
 
-      // FastTrack: lower-case headers, 7 bytes per segment: no segment holds a whole marker.
+      // FastTrack: lower-case headers, 7 bytes per segment: no segment holds a whole marker. Sent from
+      // the benign host, last: the client host's rogue flow of the test before may still be resent
+      // into this ftwall and lock that host before its SYN here.
       const rogue = 'GET /.files HTTP/1.1\r\nx-kazaa-supernodeip: 198.51.100.19:2345\r\nx-kazaa-username: rogue\r\n\r\n';
-      const cut = runAgent(bed, client(), 'tcp-chunks', { to: `${WEB_NET}.82:8082`, hex: hex(rogue), size: 7, every: 20, timeout: 2500 });
+      const cut = runAgent(bed, benign(), 'tcp-chunks', { to: `${WEB_NET}.82:8082`, hex: hex(rogue), size: 7, every: 20, timeout: 2500 });
       assert.equal(cut.connected, true, 'the SYN to an unknown address passes');
       assert.ok(!cut.closed || cut.error !== undefined, `the flow was stopped (${JSON.stringify(cut)})`);
-      await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('client').ip);
-      // The first hit comes with the segment completing `x-kazaa`; the client's later segments
+      await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('benign').ip);
+      // The first hit comes with the segment completing `x-kazaa`; the host's later segments
       // among its first 16 packets (dropped too) complete the header naming its supernode.
-      const named = await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('client').ip && line.supernode !== undefined);
+      const named = await ftwall.waitForEvent('safety_net_hit', (line) => line.src_ip === bed.host('benign').ip && line.supernode !== undefined);
       assert.equal(named.supernode, '198.51.100.19:2345');
       assert.ok(ftwall.events('peer_learned').some((line) => line.dest_ip === '198.51.100.19' && line.dest_port === 2345));
       const after = (await sink.report()).streams as Array<{ sha256: string }>;
       assert.ok(!after.some((stream) => stream.sha256 === createHash('sha256').update(rogue).digest('hex')), 'the request never arrived whole');
-      await ftwall.waitForEvent('lock_started', (line) => line.src_ip === bed.host('client').ip);
-      assert.equal(runAgent(bed, client(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, false, 'the host is locked');
+      await ftwall.waitForEvent('lock_started', (line) => line.src_ip === bed.host('benign').ip);
+      assert.equal(runAgent(bed, benign(), 'tcp-send', { to: WEB, bytes: 10, timeout: 1500 }).connected, false, 'the host is locked');
     } finally {
       await ftwall.stop();
     }
