@@ -22,6 +22,6 @@ export function kernelSetsPlanFor(config: Config): KernelSetsPlan {
   return {
     lanInterfaces: config.lanInterfaces, exempt: config.exempt.entries.map((entry) => entry.text),
     enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: config.lockSeconds > 0,
-    sourceNewFlows: config.sourceLimit,
+    sourceNewFlows: config.sourceLimit, probePort: config.probePort, probePorts: config.probePorts,
   };
 }

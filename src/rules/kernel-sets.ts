@@ -44,7 +44,7 @@ export const PEER_ELEMENTS_PER_SECOND = 2000;
 /** Events whose elements (peers, clients) count against PEER_ELEMENTS_PER_SECOND. */
 const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'client_identified']);
 /** The sets that prove the table is there. */
-const ALL_SETS = [...SET_NAMES, 'flood', 'limited'];
+const ALL_SETS = [...SET_NAMES, 'flood', 'limited', 'guesses'];
 
 export type RunNft = (script: string, options?: { json?: boolean; terse?: boolean }) => Promise<string>;
 
@@ -86,7 +86,7 @@ export class KernelSets {
   readonly #elements: () => SetUpdate[];
   readonly #log: Logger;
   readonly #run: RunNft;
-  readonly #expectedRules: { pre: number; post: number };
+  readonly #expectedRules: { pre: number; post: number; answers: number };
   /** One transaction at a time, in order. */
   #tail: Promise<unknown> = Promise.resolve();
   #pending: SetUpdate[] = [];
@@ -101,7 +101,7 @@ export class KernelSets {
   /** A check is running (a full load of many peers may outlast the check interval). */
   #checking = false;
   /** Packets the table's rules dropped (counted only, in monitor mode), by reason. */
-  readonly dropped: Record<KernelDropReason, number> = { client_locked: 0, known_peer: 0, unconfirmed_peer: 0, source_limited: 0 };
+  readonly dropped: Record<KernelDropReason, number> = { client_locked: 0, known_peer: 0, unconfirmed_peer: 0, source_limited: 0, answer_limited: 0 };
   /** Transactions by outcome (applied, failed), and peer or client elements skipped over the rate. */
   readonly updates = { applied: 0, failed: 0, skipped: 0 };
   readonly #bucket = new TokenBucket(PEER_ELEMENTS_PER_SECOND);
@@ -112,7 +112,7 @@ export class KernelSets {
     this.#log = options.log;
     this.#run = options.run ?? runNft;
     const rules = chainRules(options.plan);
-    this.#expectedRules = { pre: rules.pre.length, post: rules.post.length };
+    this.#expectedRules = { pre: rules.pre.length, post: rules.post.length, answers: rules.answers.length };
   }
 
   /** Whether this host can run nftables at all: null when it can, else why not. */
@@ -232,7 +232,8 @@ export class KernelSets {
       this.#lastStatusMs = nowMs;
       try {
         const status = readTableStatus(await this.#serial(`list table ip ${TABLE}`, { json: true, terse: true }));
-        intact = status.rules.pre === this.#expectedRules.pre && status.rules.post === this.#expectedRules.post;
+        intact = status.rules.pre === this.#expectedRules.pre && status.rules.post === this.#expectedRules.post
+          && (status.rules.answers ?? 0) === this.#expectedRules.answers;
         for (const [reason, name] of Object.entries(COUNTERS) as Array<[KernelDropReason, string]>) {
           this.dropped[reason] = Math.max(this.dropped[reason], status.counters[name] ?? 0);
         }

@@ -16,6 +16,11 @@
  *   still sees them: they identify clients, count revealers towards the quorum, (re)start locks);
  *   this chain holds them when the queue did not decide: full (fail-open), bypassed (no reader:
  *   ftwall killed, restarting, its worker dead).
+ * - chain `answers`, input hook at priority -5: a LAN host's datagrams to the probe ports
+ *   (FTWALL_PROBE_PORT on) over ANSWER_GUESSES a second are dropped and counted. A client answers a
+ *   probe once; a forger who did not get the probe must guess its port, and this bounds how many
+ *   ports it can try in an answer window. (Whatever the conntrack direction: a guess that hits the
+ *   port of a probe just sent is the reply of the probe's entry.)
  * Every element has a timeout: a lock's end, or PEER_SET_SECONDS for peers and clients (refreshed
  * by the periodic reload while ftwall runs), so a ftwall that is gone for good stops blocking.
  * In monitor mode the rules count and drop nothing.
@@ -39,10 +44,12 @@ const SET_TYPES: Record<SetName, string> = {
   learned: 'ipv4_addr . inet_service',
 };
 /** The named counters, by the `reason` of the `ftwall.kernel.dropped` metric. */
-export const COUNTERS = { client_locked: 'locked_dropped', known_peer: 'peer_dropped', unconfirmed_peer: 'learned_dropped', source_limited: 'source_limited' } as const;
+export const COUNTERS = { client_locked: 'locked_dropped', known_peer: 'peer_dropped', unconfirmed_peer: 'learned_dropped', source_limited: 'source_limited', answer_limited: 'answer_limited' } as const;
 export type KernelDropReason = keyof typeof COUNTERS;
 /** How long a limited source stays listed for the source_limited log line. */
 const LIMITED_LIST_SECONDS = 30;
+/** Datagrams a second (and as burst) each LAN host may send to the probe ports. */
+export const ANSWER_GUESSES = 10;
 
 /** What the table's rules depend on (from the config). */
 export interface KernelSetsPlan {
@@ -57,6 +64,9 @@ export interface KernelSetsPlan {
   locks: boolean;
   /** New flows per second per LAN host (FTWALL_SOURCE_LIMIT); 0: no limit. */
   sourceNewFlows: number;
+  /** The probe ports: FTWALL_PROBE_PORT and how many from it (FTWALL_PROBE_PORTS). */
+  probePort: number;
+  probePorts: number;
 }
 
 /** One element and what happens to it: kept `seconds` from now, or removed (seconds null). */
@@ -68,8 +78,8 @@ export interface SetUpdate {
 
 const quote = (name: string) => `"${name.replace(/["\\]/g, '')}"`;
 
-/** The rules of the two chains, in order (each a line of `nft -f` syntax). */
-export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[] } {
+/** The rules of the three chains, in order (each a line of `nft -f` syntax). */
+export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[]; answers: string[] } {
   const verdict = plan.enforce ? ' drop' : '';
   const gate = [`iifname != { ${plan.lanInterfaces.map(quote).join(', ')} } return`];
   if (plan.exempt.length > 0) gate.push(`ip saddr { ${plan.exempt.join(', ')} } return`);
@@ -87,7 +97,12 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
     `${protocols} ip daddr . th dport @peers counter name ${COUNTERS.known_peer}${verdict}`,
     `${protocols} ip saddr . ether saddr @clients ip daddr . th dport @learned counter name ${COUNTERS.unconfirmed_peer}${verdict}`,
   ];
-  return { pre, post };
+  const ports = plan.probePorts > 1 ? `${plan.probePort}-${plan.probePort + plan.probePorts - 1}` : String(plan.probePort);
+  const answers = plan.locks ? [
+    ...gate,
+    `udp dport ${ports} update @guesses { ip saddr limit rate over ${ANSWER_GUESSES}/second burst ${ANSWER_GUESSES} packets } counter name ${COUNTERS.answer_limited}${verdict}`,
+  ] : [];
+  return { pre, post, answers };
 }
 
 /**
@@ -95,7 +110,7 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
  * the same transaction as its elements are loaded: there is no moment without enforcement.
  */
 export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]): string {
-  const { pre, post } = chainRules(plan);
+  const { pre, post, answers } = chainRules(plan);
   const sets = SET_NAMES.map((name) => `  set ${name} { type ${SET_TYPES[name]}; flags timeout; }`);
   return [
     `add table ip ${TABLE}`,
@@ -104,6 +119,7 @@ export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]
     ...sets,
     `  set flood { type ipv4_addr; flags dynamic,timeout; size 65536; timeout 10s; }`,
     `  set limited { type ipv4_addr; flags dynamic,timeout; size 4096; timeout ${LIMITED_LIST_SECONDS}s; }`,
+    '  set guesses { type ipv4_addr; flags dynamic,timeout; size 4096; timeout 10s; }',
     ...Object.values(COUNTERS).map((name) => `  counter ${name} {}`),
     '  chain pre {',
     '    type filter hook forward priority -5; policy accept;',
@@ -113,6 +129,12 @@ export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]
     '    type filter hook forward priority 5; policy accept;',
     ...post.map((rule) => `    ${rule}`),
     '  }',
+    ...(answers.length > 0 ? [
+      '  chain answers {',
+      '    type filter hook input priority -5; policy accept;',
+      ...answers.map((rule) => `    ${rule}`),
+      '  }',
+    ] : []),
     '}',
     ...renderElements(elements, false),
   ].join('\n') + '\n';

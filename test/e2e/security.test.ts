@@ -190,14 +190,23 @@ describe('a hostile LAN host', { skip }, () => {
       assert.equal(runAgent(bed, victim.ns, 'tcp-send', { to: WEB, bytes: 10, timeout: 1000 }).connected, false, 'locked while the forgery went on');
       await ftwall.waitForEvent('lock_expired', (line) => line.src_ip === victim.ip, 3 * LOCK_SECONDS * 1000);
       const heldAfterMs = Date.now() - forgeryEnded;
-      // One lock period after the last forged SYN, and a sweep: the answers that kept coming did not extend it.
-      assert.ok(heldAfterMs <= (LOCK_SECONDS + 1) * 1000, `locked ${heldAfterMs} ms after the forgery ended`);
+      // One lock period after the last forged SYN, and a sweep: the answers that kept coming did not
+      // extend it (but for a lucky guess of a probe's port, which extends it by a period, see below).
+      const lucky = ftwall.events('probe_answered').filter((line) => line.src_ip === victim.ip).length;
+      assert.ok(heldAfterMs <= (LOCK_SECONDS + 1) * 1000 * (1 + lucky), `locked ${heldAfterMs} ms after the forgery ended`);
       t.diagnostic(`victim still locked ${heldAfterMs} ms after the forged SYNs ended (lock ${LOCK_SECONDS} s), while forged answers went on`);
       const web = runAgent(bed, victim.ns, 'tcp-until', { to: WEB, max: 3000 });
       assert.equal(web.connected, true, 'the victim\'s web is back while forged answers still come');
       await forgingAnswers;
-      assert.equal(ftwall.events('probe_answered').filter((line) => line.src_ip === victim.ip).length, 0, 'no forged answer counted');
-      assert.ok(metric(bed, 'ftwall_packets_total', 'reason="unsolicited_answer"') >= 64, 'they were dropped and counted');
+      // A blind forger guesses a probe's port now and then (it tries at most ANSWER_GUESSES ports a
+      // second of FTWALL_PROBE_PORTS); only an answer to the port the probe really came from counts.
+      const probes = ftwall.events('probe_sent').filter((line) => line.dest_ip === victim.ip);
+      const guessable = probes.filter((line) => Number(line.src_port) < 41214 + 64).length;
+      const counted = ftwall.events('probe_answered').filter((line) => line.src_ip === victim.ip).length;
+      assert.ok(counted <= guessable, `${counted} forged answers counted, ${guessable} of ${probes.length} probes came from a forged port`);
+      t.diagnostic(`${probes.length} probes, ${guessable} from one of the 64 forged ports, ${counted} forged answers counted`);
+      assert.ok(metric(bed, 'ftwall_kernel_dropped_total', 'reason="answer_limited"') > 1000, 'the guesses over the limit were dropped in the kernel and counted');
+      assert.ok(metric(bed, 'ftwall_packets_total', 'reason="unsolicited_answer"') >= 10, 'those under it reached ftwall, were dropped and counted');
     } finally {
       assert.equal((await ftwall.stop()).code, 0);
       bed.run(attacker.ns, ['ip', 'link', 'set', 'eth0', 'address', attacker.mac]);
@@ -240,7 +249,7 @@ describe('a hostile LAN host', { skip }, () => {
   });
 
   test('spray: pings to 200,000 random destinations stay within the caps, lock nobody, and amplify nothing', async (t) => {
-    const MAX_PEERS = 4096;
+    const MAX_PEERS = 1024; // a spray learns a few thousand: the table fills, evicts and the store is compacted
     const RATE = 100;
     const stateDir = `${bed.tempDir}/spray`;
     mkdirSync(stateDir, { recursive: true });

@@ -9,13 +9,13 @@ import {
   RELOAD_CHUNK, renderReload, renderTable, updatesFor, type KernelSetsPlan, type SetUpdate,
 } from '../../../src/rules/nft-sets.ts';
 
-const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500 };
+const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024 };
 const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'fasttrack_udp', src_mac: '02:77:01:00:00:10' } as const;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 test('the plan follows the configuration', () => {
   const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0,wlan0', FTWALL_EXEMPT: '10.0.0.5,10.1.0.0/16', FTWALL_MODE: 'monitor', FTWALL_BLOCK_UDP: 'false', FTWALL_LOCK_SECONDS: '0', FTWALL_SOURCE_LIMIT: '0' });
-  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0 });
+  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024 });
   assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' })).sourceNewFlows, 500, 'the default limit');
 });
 
@@ -37,8 +37,19 @@ test('post (after the queue): confirmed peers for everyone, learned peers for id
   ]);
 });
 
+test('answers (INPUT): a host\'s datagrams to the probe ports over ANSWER_GUESSES a second are dropped', () => {
+  assert.deepEqual(chainRules(plan).answers.slice(2), [
+    'udp dport 41214-42237 update @guesses { ip saddr limit rate over 10/second burst 10 packets } counter name answer_limited drop',
+  ]);
+  assert.match(chainRules({ ...plan, probePorts: 1 }).answers[2]!, /^udp dport 41214 update /);
+  assert.match(renderTable(plan, []), /chain answers \{\n {4}type filter hook input priority -5; policy accept;/);
+});
+
 test('monitor mode counts and drops nothing; no UDP blocking, no locks, no limit leave their rules out', () => {
-  const { pre, post } = chainRules({ ...plan, exempt: [], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0 });
+  const { pre, post, answers } = chainRules({ ...plan, exempt: [], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0 });
+  assert.deepEqual(answers, [], 'no locks, no probes');
+  assert.doesNotMatch(renderTable({ ...plan, locks: false }, []), /chain answers/);
+  assert.ok(chainRules({ ...plan, enforce: false }).answers.every((rule) => !/\bdrop\b/.test(rule)));
   assert.deepEqual(pre, ['iifname != { "lan0", "wlan0" } return']);
   assert.ok(post.every((rule) => !/\bdrop\b/.test(rule)), post.join('\n'));
   assert.ok(post.slice(1).every((rule) => rule.startsWith('meta l4proto tcp ')), 'TCP only');
