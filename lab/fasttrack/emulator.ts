@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * A FastTrack client emulator that behaves like docs/FTWALL.md's three modes (the lab's, not the product).
- *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [answerProbes=false] [timing options]
+ *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [answerProbes=false] [handshake=gift] [timing options]
+ * modes=2,3 is a client that never pings (UDP blocked on its host, or it starts in its TCP modes).
  * It keeps a cache of supernode addresses and hides a quarter of them from mode 1:
  *  1. UDP flood: 0x27 pings to every visible address; each pong is followed by 0x2A and a TCP SYN.
  *  2. Parallel TCP: when mode 1 brought no session, many simultaneous connections to the whole cache.
@@ -78,7 +79,7 @@ function connect(peer: PeerAddress, timeoutMs: number): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('connect', () => socket.write(sessionStart()));
+    socket.on('connect', () => socket.write(sessionStart(giftHandshake)));
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
       if (received.length >= 8) setTimeout(() => finish(true), 50); // let the node list arrive
@@ -87,6 +88,9 @@ function connect(peer: PeerAddress, timeoutMs: number): Promise<boolean> {
     socket.on('close', () => finish(received.length >= 8));
   });
 }
+
+/** handshake=gift: giFT's constant first word; else random, as real clients send. */
+const giftHandshake = options.handshake === 'gift';
 
 /** answerProbes=false: a client that never answers (a host firewall drops the router's datagrams). */
 const answerProbes = options.answerProbes !== 'false';

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** FastTrack bytes for the emulator and the supernodes (from docs/FASTTRACK.md; the lab's, not the product's). */
+import { randomBytes } from 'node:crypto';
 
 export interface PeerAddress { ip: string; port: number }
 
@@ -20,9 +21,13 @@ export function setupRequest(): Buffer {
 export const isPing = (message: Buffer) => message.length >= 8 && message[0] === 0x27 && message[5] === 0x80;
 export const isPong = (message: Buffer) => message.length >= 13 && message[0] === 0x28;
 
-/** The client's 12 clear bytes: giFT's fixed random, a cipher seed, an encoded encryption type. */
-export function sessionStart(): Buffer {
-  return Buffer.from([0xfa, 0x00, 0xb6, 0x2b, 0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x00, 0x29]);
+/**
+ * The client's 12 clear bytes: a random word, a cipher seed, an encoded encryption type. Real
+ * clients draw the first word (and the seed) afresh; giFT always sends FA 00 B6 2B (`gift`).
+ */
+export function sessionStart(gift = false): Buffer {
+  if (gift) return Buffer.from([0xfa, 0x00, 0xb6, 0x2b, 0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x00, 0x29]);
+  return randomBytes(12);
 }
 /** The supernode's 8-byte answer. */
 export function sessionAnswer(): Buffer {

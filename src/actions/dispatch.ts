@@ -48,7 +48,7 @@ export class BatchDispatcher {
       } else if (event.event === 'safety_net_hit') {
         // The flow itself, even to a peer known before: past its first packets the kernel no longer
         // queues it, so its retransmissions would pass; cut, its next packet is decided (dropped).
-        targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port));
+        targets.flowCutter?.cut(String(event.dest_ip), Number(event.dest_port), Date.now(), true);
       }
     }
     if (storeLines.length > 0) targets.stores.appendPeers(storeLines);

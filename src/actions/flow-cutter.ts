@@ -19,6 +19,11 @@ import type { Logger } from '../telemetry/logger.ts';
 const MAX_RUNNING = 4;
 const MAX_WAITING = 256;
 const CUTS_PER_SECOND = 20;
+/**
+ * Cuts of one flow the safety net caught (FastTrack HTTP or handshake) have their own budget: a
+ * spray of learned peers must not use it up just before a session the cut has to end.
+ */
+const HIT_CUTS_PER_SECOND = 50;
 /** An address no forwarded flow goes to: the start-up check's deletion matches nothing. */
 const CHECK_FILTER: ConntrackFilter = { protocol: 'udp', destination: '0.0.0.1', destinationPort: 9 };
 
@@ -40,6 +45,7 @@ export class FlowCutter {
   #running = 0;
   readonly counts: FlowCutCounts = { requested: 0, cut: 0, overflow: 0, rate_limited: 0, failed: 0 };
   readonly #bucket = new TokenBucket(CUTS_PER_SECOND);
+  readonly #hitBucket = new TokenBucket(HIT_CUTS_PER_SECOND);
   readonly #deleteFlows: DeleteFlows;
   readonly #onError: (message: string) => void;
   #errorReported = false;
@@ -63,18 +69,26 @@ export class FlowCutter {
     }
   }
 
-  /** Deletes the conntrack entries of UDP and TCP flows to ip:port (asynchronously). */
-  cut(ip: string, port: number, nowMs = Date.now()): void {
+  /**
+   * Deletes the conntrack entries of UDP and TCP flows to ip:port (asynchronously); `hit`: a flow
+   * the safety net caught, from its own budget.
+   */
+  cut(ip: string, port: number, nowMs = Date.now(), hit = false): void {
     this.counts.requested++;
-    if (!this.#bucket.take(nowMs)) {
+    if (!(hit ? this.#hitBucket : this.#bucket).take(nowMs)) {
       this.counts.rate_limited++;
       return;
     }
     if (this.#waiting.length >= MAX_WAITING) {
+      if (!hit) {
+        this.counts.overflow++;
+        return;
+      }
+      this.#waiting.pop(); // a learned peer's cut makes way for a caught flow's
       this.counts.overflow++;
-      return;
     }
-    this.#waiting.push([ip, port]);
+    if (hit) this.#waiting.unshift([ip, port]); // next: its retransmissions are queued only so long
+    else this.#waiting.push([ip, port]);
     this.#next();
   }
 

@@ -72,7 +72,7 @@ export const SETTINGS = {
   }),
   safetyNet: setting({
     env: 'FTWALL_SAFETY_NET', default: 'true',
-    doc: 'Also judge the start of each TCP flow (its first data segments, reassembled) and block flows that start with FastTrack HTTP.',
+    doc: 'Also judge the start of each TCP flow (its first data segments, reassembled, and the server\'s first answer) and block flows that start with FastTrack HTTP or the FastTrack session handshake (12 bytes answered by 8).',
     parse: parseBoolean,
   }),
   stateDir: setting({

@@ -15,6 +15,12 @@
  * The safety net judges a TCP flow's start in stream order: the decider owns a TcpStarts
  * (tcp-start.ts), its worker-local reassembly memory, bounded and pure like the rest; it is the
  * one thing decide() writes, and only for the TCP data segments the kernel queues.
+ *
+ * A protocol whose TCP session has no fixed bytes is known by its handshake's sizes (TcpHandshake):
+ * a start of exactly the client's size, from the SYN on, is held (AWAITING, no bypass bit), and the
+ * server's first data, queued by the rules' reply chain, decides: exactly the server's size is the
+ * protocol's session (dropped; the client identified and locked, the server learned as a peer, in
+ * the client's name: Decision.turnAround); anything else leaves the flow to the safety net.
  */
 import type { CidrList } from './cidr.ts';
 import { answerInWindow } from './lock.ts';
@@ -81,6 +87,10 @@ export class CoreDecider implements PacketDecider {
     } else if (packet.protocol === Protocol.UDP) {
       this.#decideUdp(packet, out);
     } else if (packet.protocol === Protocol.TCP) {
+      if (!onLan && this.#policy.lanNetworks.contains(packet.dstIp)) {
+        this.#decideAnswer(packet, out);
+        return;
+      }
       if ((packet.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) this.#decideSyn(packet, nowTicks, out);
       else this.#decideTcpSegment(packet, out);
     }
@@ -234,6 +244,54 @@ export class CoreDecider implements PacketDecider {
   }
 
   /**
+   * A TCP segment from outside to a LAN host, queued by the reply chain: a server's first data on a
+   * flow whose start is not judged yet, or a segment of a flow conntrack did not know. It decides a
+   * held handshake (see the file comment); a flow from a known peer is dropped. It never gives a
+   * flow the bypass bit: only the client's side judges a start clean.
+   */
+  #decideAnswer(packet: PacketView, out: Decision): void {
+    out.reason = Reason.NOT_FASTTRACK;
+    out.watchFlow = true;
+    if (this.#policy.exempt.contains(packet.dstIp)) {
+      out.reason = Reason.EXEMPT;
+      return;
+    }
+    const starts = this.#starts;
+    const slot = this.#policy.safetyNet && packet.payloadLength > 0 ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
+    const state = slot < 0 ? StartState.CLEAN : starts.state(slot);
+    if (state === StartState.AWAITING) {
+      const id = this.#handshakeOf(starts.length(slot), packet.payloadLength);
+      if (id < 0) {
+        starts.setState(slot, StartState.WATCHING); // not the handshake: the client's bytes go on being judged
+        return;
+      }
+      starts.setState(slot, StartState.MATCHED);
+      out.protocol = id;
+      out.identifyClient = true;
+      out.learnPeer = !this.#policy.neverPeer.contains(packet.srcIp);
+      out.lockClient = this.#policy.lockEnabled;
+      out.turnAround = true;
+      out.clientMacHigh = starts.clientMacHigh(slot);
+      out.clientMacLow = starts.clientMacLow(slot);
+    }
+    if (state === StartState.AWAITING || (state === StartState.MATCHED && this.#handshakeOf(starts.length(slot), -1) >= 0)
+      || this.#state.peerStatus(packet.srcIp, packet.srcPort) !== PeerStatus.NONE) {
+      out.reason = state === StartState.AWAITING || state === StartState.MATCHED ? Reason.TCP_HANDSHAKE : Reason.KNOWN_PEER_TCP;
+      out.verdict = Verdict.DROP;
+    }
+  }
+
+  /** The first module whose TcpHandshake has these sizes (serverBytes -1: any), or -1. */
+  #handshakeOf(clientBytes: number, serverBytes: number): number {
+    const protocols = this.#policy.protocols;
+    for (let id = 0; id < protocols.length; id++) {
+      const shake = protocols[id]!.tcpHandshake;
+      if (shake && shake.clientBytes === clientBytes && (serverBytes < 0 || shake.serverBytes === serverBytes)) return id;
+    }
+    return -1;
+  }
+
+  /**
    * The first module whose recogniseTcp says MATCH for bytes[offset, offset+length), or -1; sets
    * #more when some module wants more bytes.
    */
@@ -266,6 +324,7 @@ export class CoreDecider implements PacketDecider {
     const state = starts.state(slot);
     out.reason = Reason.NOT_FASTTRACK;
     if (state === StartState.CLEAN) return;
+    starts.setClientMac(slot, packet.srcMacHigh, packet.srcMacLow);
     this.#more = false;
     let bytes = starts.bytes;
     let offset = starts.offset(slot);
@@ -281,7 +340,20 @@ export class CoreDecider implements PacketDecider {
         length = packet.payloadLength;
       }
     }
+    if (id < 0 && state === StartState.MATCHED) { // a handshake matched on the server's answer
+      out.reason = Reason.TCP_HANDSHAKE;
+      out.verdict = Verdict.DROP;
+      return;
+    }
     if (id < 0) {
+      // Exactly a handshake's client bytes from the SYN on, nothing beyond: hold it for the answer
+      // (whatever else they might still become: more bytes from the client end the wait).
+      if (starts.fromSyn(slot) && starts.extent(slot) === length && this.#handshakeOf(length, -1) >= 0) {
+        starts.setState(slot, StartState.AWAITING);
+        out.watchFlow = true;
+        return;
+      }
+      if (state === StartState.AWAITING) starts.setState(slot, StartState.WATCHING);
       if (this.#more && !starts.full(slot)) {
         out.watchFlow = true;
         return;
@@ -304,3 +376,4 @@ export class CoreDecider implements PacketDecider {
     }
   }
 }
+

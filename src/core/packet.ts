@@ -40,6 +40,18 @@ export class PacketView {
   /** Offset and captured length of the UDP/TCP payload in bytes. */
   payloadOffset = 0;
   payloadLength = 0;
+
+  /** Sees the packet from the other end: addresses and ports swapped, the source MAC given. */
+  turnAround(macHigh: number, macLow: number): void {
+    const ip = this.srcIp;
+    this.srcIp = this.dstIp;
+    this.dstIp = ip;
+    const port = this.srcPort;
+    this.srcPort = this.dstPort;
+    this.dstPort = port;
+    this.srcMacHigh = macHigh;
+    this.srcMacLow = macLow;
+  }
 }
 
 /**

@@ -42,6 +42,18 @@ export interface UdpShape {
   payloadLength: readonly [number, number];
 }
 
+/**
+ * A session start known only by its sizes, for a protocol whose session is encrypted after a clear
+ * handshake with no fixed bytes (FastTrack: the client sends 12 bytes, a random word, its seed and
+ * encoded cipher type, and waits; the supernode answers 8). The flow's start is exactly
+ * `clientBytes` and the first data back is exactly `serverBytes`: the safety net holds such a flow
+ * until the answer comes, judges the answer, and drops it when it fits.
+ */
+export interface TcpHandshake {
+  clientBytes: number;
+  serverBytes: number;
+}
+
 /** Bytes a module keeps of a client's request to build its probes from (at most). */
 export const PROBE_SEED_MAX_BYTES = 32;
 
@@ -57,6 +69,8 @@ export interface ProtocolModule {
    * possibly fewer than the flow sent), or one segment judged alone.
    */
   recogniseTcp(bytes: Uint8Array, offset: number, length: number): number;
+  /** Its session handshake by sizes (judged on the first answer from the server), or null. */
+  readonly tcpHandshake: TcpHandshake | null;
   /** A further peer the recognised TCP payload names, or null. */
   namedPeer(bytes: Uint8Array, offset: number, length: number): NamedPeer | null;
   /** Whether a UDP payload sent to the router's probe port answers this protocol's probe. */

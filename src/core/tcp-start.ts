@@ -8,7 +8,7 @@
  * kernel's --queue-balance hashes the IP pair, so every packet of a flow reaches the same worker).
  * Pure: no timers, no I/O, no allocation after construction. Bounded: `flows` entries (least
  * recently used go first), each holding at most `bytes` bytes of its start; memory is
- * flows x (bytes + 8 x (segments + 1) + 40) bytes, allocated once (lazily touched by the OS).
+ * flows x (bytes + 8 x (segments + 1) + 48) bytes, allocated once (lazily touched by the OS).
  *
  * Bytes are placed by TCP sequence number, relative to the SYN's (ISN + 1) when the SYN was seen,
  * else to the first data segment seen. The first copy of a byte wins: a retransmission or an
@@ -23,6 +23,11 @@ export const StartState = {
   CLEAN: 2,
   /** Recognised: its later segments (retransmissions) are judged the same. */
   MATCHED: 3,
+  /**
+   * Its start has a protocol handshake's size (core/protocol.ts TcpHandshake) and the client now
+   * waits: the server's first answer decides (the flow is still WATCHING for the client's bytes).
+   */
+  AWAITING: 4,
 } as const;
 export type StartState = (typeof StartState)[keyof typeof StartState];
 
@@ -53,6 +58,9 @@ export class TcpStarts {
   /** Sequence number of the stream's first byte. */
   readonly #base: Int32Array;
   readonly #flags: Uint8Array; // bit 0: in use, bit 1: base from a SYN
+  /** The client's MAC (the source of the flow's original direction), for a decision on an answer. */
+  readonly #macHigh: Int32Array;
+  readonly #macLow: Int32Array;
   readonly #state: Uint8Array;
   readonly #segments: Uint16Array;
   /** Filled ranges [start, end) of each flow, sorted and disjoint: up to limits.segments + 1. */
@@ -79,6 +87,8 @@ export class TcpStarts {
     this.#ports = new Int32Array(n);
     this.#base = new Int32Array(n);
     this.#flags = new Uint8Array(n);
+    this.#macHigh = new Int32Array(n);
+    this.#macLow = new Int32Array(n);
     this.#state = new Uint8Array(n);
     this.#segments = new Uint16Array(n);
     this.#maxRanges = limits.segments + 1;
@@ -119,6 +129,37 @@ export class TcpStarts {
       this.#place(slot, (dataSeq - this.#base[slot]!) | 0, bytes, offset, length);
     }
     return slot;
+  }
+
+  /** The slot of the flow (srcIp:srcPort -> dstIp:dstPort), or -1; marks it as used. */
+  find(srcIp: number, dstIp: number, srcPort: number, dstPort: number): number {
+    const slot = this.#find(srcIp | 0, dstIp | 0, (srcPort << 16) | dstPort);
+    if (slot !== EMPTY) this.#touch(slot);
+    return slot;
+  }
+
+  /** Whether the flow's stream position comes from its SYN (its first byte is known). */
+  fromSyn(slot: number): boolean {
+    return (this.#flags[slot]! & 2) !== 0;
+  }
+
+  /** End of the last byte range held (the start's extent, gaps included). */
+  extent(slot: number): number {
+    const count = this.#rangeCount[slot]!;
+    return count > 0 ? this.#ranges[slot * this.#maxRanges * 2 + (count - 1) * 2 + 1]! : 0;
+  }
+
+  setClientMac(slot: number, macHigh: number, macLow: number): void {
+    this.#macHigh[slot] = macHigh;
+    this.#macLow[slot] = macLow;
+  }
+
+  clientMacHigh(slot: number): number {
+    return this.#macHigh[slot]!;
+  }
+
+  clientMacLow(slot: number): number {
+    return this.#macLow[slot]!;
   }
 
   state(slot: number): StartState {

@@ -26,11 +26,13 @@ export const Reason = {
   KNOWN_PEER_TCP: 10,
   /** Looks like a probe answer but answers no probe sent to that host, port and time: dropped, ignored. */
   UNSOLICITED_ANSWER: 11,
+  /** A server's answer that completes a protocol's TCP handshake (by sizes) with a LAN client. */
+  TCP_HANDSHAKE: 12,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
   'not_inspected', 'not_fasttrack', 'exempt', 'fasttrack_udp', 'known_peer_udp',
-  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer',
+  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer', 'tcp_handshake',
 ] as const;
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */
@@ -63,6 +65,13 @@ export class Decision {
    * packet goes without the bypass bit, so the kernel keeps queueing the flow's first data.
    */
   watchFlow = false;
+  /**
+   * The packet comes from the peer to the client (a server's answer): the state changes are the
+   * client's, so the packet is seen turned around, with the client's MAC (clientMacHigh/Low).
+   */
+  turnAround = false;
+  clientMacHigh = 0;
+  clientMacLow = 0;
 
   reset(): void {
     this.verdict = Verdict.ACCEPT;
@@ -76,6 +85,7 @@ export class Decision {
     this.spoofReply = false;
     this.protocol = 0;
     this.watchFlow = false;
+    this.turnAround = false;
   }
 }
 

@@ -88,6 +88,7 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
         packet.srcMacLow = hasMac ? batch.hwaddrLow(i) : 0;
         decider.decide(packet, now, decision);
         if (decision.identifyClient || decision.learnPeer || decision.lockClient || decision.spoofReply || decision.probeAnswer) {
+          if (decision.turnAround) packet.turnAround(decision.clientMacHigh, decision.clientMacLow);
           events ??= [];
           spoofs ??= [];
           writer.apply(packet, decision, now, events, spoofs);

@@ -11,12 +11,20 @@ export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern 
 export const FORWARD_CHAIN = `${CHAIN_PREFIX}FORWARD`;
 export const INPUT_CHAIN = `${CHAIN_PREFIX}INPUT`;
 export const SAFETY_NET_CHAIN = `${CHAIN_PREFIX}SAFETYNET`;
+/** Packets forwarded towards the LAN (servers' answers), with the safety net only. */
+export const REPLY_CHAIN = `${CHAIN_PREFIX}REPLY`;
 /**
  * The safety net looks at a TCP flow's first packets only (original direction: SYN, ACK, data...):
  * its data segments among them are queued until ftwall has judged the flow's start (then the flow
  * carries the bypass bit). The cap bounds a flow that is never judged (flow bypass off).
  */
 export const SAFETY_NET_PACKETS = 16;
+/**
+ * A server's first data (in the flow's first packets back, SYN-ACK included) on a flow whose start
+ * is not judged yet is queued: it decides a handshake known by its sizes (core/protocol.ts), and
+ * the server's retransmissions stay queued (dropped) until the flow's cut lands.
+ */
+export const REPLY_PACKETS = 16;
 
 /**
  * u32: a TCP segment with at least one byte of payload and a 20-byte IP header. From offset 0 it
@@ -110,6 +118,13 @@ export function planRules(options: RulePlanOptions): TablePlan {
     rules.push(['-A', FORWARD_CHAIN, '-p', 'tcp', ...notJudged, '-m', 'connbytes', '--connbytes', `0:${SAFETY_NET_PACKETS}`, '--connbytes-dir', 'original', '--connbytes-mode', 'packets', '-j', SAFETY_NET_CHAIN]);
     rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'u32', '--u32', TCP_DATA_MATCH, ...queue]);
     rules.push(['-A', SAFETY_NET_CHAIN, '-m', 'u32', '--u32', IP_OPTIONS_MATCH, ...queue]);
+    // Towards the LAN: a server's first data on a flow not judged clean (most are, by the client's
+    // first bytes, before the server answers), and segments of flows conntrack does not know (cut:
+    // ftwall drops those from a known peer).
+    rules.push(['-A', REPLY_CHAIN, ...decided]);
+    if (options.bypassMark) rules.push(['-A', REPLY_CHAIN, '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
+    rules.push(['-A', REPLY_CHAIN, '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...queue]);
+    rules.push(['-A', REPLY_CHAIN, '-p', 'tcp', '-m', 'conntrack', '--ctdir', 'REPLY', '-m', 'connbytes', '--connbytes', `0:${REPLY_PACKETS}`, '--connbytes-dir', 'reply', '--connbytes-mode', 'packets', '-m', 'u32', '--u32', TCP_DATA_MATCH, ...queue]);
   }
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.
@@ -127,12 +142,18 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
   // runs a comment match for every forwarded packet (twice with REPEAT).
   const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-j', to];
+  // Towards the LAN, TCP only: other packets leaving on a LAN interface never enter a chain of ours.
+  const replyJump = (from: string, lan: string) => ['-I', from, '1', '-o', lan, '-p', 'tcp', '-j', REPLY_CHAIN];
   const jumps: string[][] = [];
   for (const lan of options.lanInterfaces) {
     jumps.push(jump('FORWARD', lan, FORWARD_CHAIN), jump('INPUT', lan, INPUT_CHAIN));
-    if (options.dockerUser) jumps.push(jump('DOCKER-USER', lan, FORWARD_CHAIN));
+    if (options.safetyNet) jumps.push(replyJump('FORWARD', lan));
+    if (options.dockerUser) {
+      jumps.push(jump('DOCKER-USER', lan, FORWARD_CHAIN));
+      if (options.safetyNet) jumps.push(replyJump('DOCKER-USER', lan));
+    }
   }
-  const chains = options.safetyNet ? [FORWARD_CHAIN, INPUT_CHAIN, SAFETY_NET_CHAIN] : [FORWARD_CHAIN, INPUT_CHAIN];
+  const chains = options.safetyNet ? [FORWARD_CHAIN, INPUT_CHAIN, SAFETY_NET_CHAIN, REPLY_CHAIN] : [FORWARD_CHAIN, INPUT_CHAIN];
   return { table: 'filter', chains, rules, jumps };
 }
 

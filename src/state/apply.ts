@@ -68,10 +68,13 @@ export class StateWriter {
     // A revealer counts towards a quorum only as a real LAN host (neighbours.ts); any host teaches.
     const verified = (decision.learnPeer || decision.extraPeerIp !== 0) && isRealLanHost(this.#state, packet.srcIp, packet.srcMacHigh, packet.srcMacLow, now);
     if (decision.learnPeer) {
-      const source = decision.reason === Reason.SAFETY_NET ? PeerSource.SAFETY_NET : PeerSource.UDP;
+      // The safety net's TCP: FastTrack HTTP, or the session handshake seen on the server's answer.
+      const tcp = decision.reason === Reason.SAFETY_NET || decision.reason === Reason.TCP_HANDSHAKE;
+      const source = tcp ? PeerSource.SAFETY_NET : PeerSource.UDP;
       const learned = this.learnPeer(packet.dstIp, packet.dstPort, packet.srcIp, revealerKey, verified, source, now);
       this.#reportLearned(learned, eve(), source === PeerSource.UDP ? 'udp' : 'safety_net', events);
-      if (decision.reason === Reason.SAFETY_NET) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
+      // (its flow is cut even when the peer was known: past its first packets it is queued no more)
+      if (tcp) events.push({ event: 'safety_net_hit', ...eve(), supernode: decision.extraPeerIp ? `${ipToString(decision.extraPeerIp)}:${decision.extraPeerPort}` : undefined });
     }
     if (decision.extraPeerIp !== 0) {
       const learned = this.learnPeer(decision.extraPeerIp, decision.extraPeerPort, packet.srcIp, revealerKey, verified, PeerSource.SAFETY_NET, now);

@@ -16,7 +16,7 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   lock_expired: 'time lock expired',
   probe_sent: 'probe sent',
   probe_answered: 'probe answered: FastTrack still running',
-  safety_net_hit: 'FastTrack HTTP seen by the safety net',
+  safety_net_hit: 'FastTrack seen by the safety net (HTTP, or the session handshake)',
   pong_spoofed: 'spoofed pong sent',
   peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
   client_forgotten: 'FastTrack client forgotten: no FastTrack activity for FTWALL_CLIENT_QUIET_SECONDS',

@@ -9,7 +9,7 @@ import { FtwallProcess } from '../../lab/ftwall-process.ts';
 import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
 import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
 import { readCapture } from '../helpers/pcap.ts';
-import { AgentServer, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
+import { AgentServer, metric, packetsQueued, runAgent, runAgentAsync, type ReportingProcess } from '../../lab/traffic.ts';
 import { buildIpv4, withTcpChecksum } from '../../lab/packets.ts';
 
 const skip = privilegedSkipReason();
@@ -122,6 +122,58 @@ describe('FastTrack blocking', { skip }, () => {
       assert.equal((await supernodes.report()).handshakes - before.handshakes, 0, 'no supernode completed a handshake');
     } finally {
       await ftwall.stop();
+    }
+  });
+
+  test('a client that never pings (TCP only, a random first word): zero sessions; its 12/8-byte handshake identifies and locks it', async () => {
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      const [report, web] = await Promise.all([
+        Emulator.start(bed, client(), { modes: '2,3', mode3Seconds: 6 }).finished(),
+        runAgentAsync(bed, benign(), 'tcp-send', { to: WEB, bytes: 100_000, timeout: 5000 }),
+      ]);
+      for (const mode of ['2', '3']) assert.equal(report.modes[mode]!.handshakes, 0, `no session in mode ${mode}: no supernode's answer reached it`);
+      assert.equal(report.cacheRefreshes, 0, 'no node list either');
+      assert.equal(report.modes['2']!.pings, 0, 'it never pinged');
+      const found = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === bed.host('client').ip && line.reason === 'tcp_handshake');
+      assert.equal(found.src_mac, bed.host('client').mac, 'in the client\'s name, with its MAC (the answer came from the router\'s upstream)');
+      assert.ok(ftwall.events('peer_learned').some((line) => line.reason === 'tcp_handshake' && String(line.dest_ip).startsWith('198.51.100.')), 'its supernodes learned');
+      assert.ok(ftwall.events('lock_started').some((line) => line.src_ip === bed.host('client').ip), 'locked');
+      assert.ok(metric(bed, 'ftwall_packets_total', 'reason="tcp_handshake"') >= 1);
+      assert.equal(web.connected, true, 'the benign host kept its web');
+      assert.equal(ftwall.events('lock_started').filter((line) => line.src_ip === bed.host('benign').ip).length, 0, 'and was never locked');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
+  test('a client that takes a new IP and MAC after mode 1: zero sessions in modes 2 and 3 (its handshake gives the new identity away)', async () => {
+    const host = bed.host('client');
+    const NEW_IP = '10.77.1.99';
+    const NEW_MAC = '02:77:01:00:00:99';
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      const first = await Emulator.start(bed, client(), { modes: '1' }).finished();
+      assert.equal(first.modes['1']!.handshakes, 0);
+      // A macvlan, DHCP or a randomised MAC: the same host comes back as another.
+      bed.run(client(), ['ip', 'link', 'set', 'eth0', 'address', NEW_MAC]);
+      bed.run(client(), ['ip', 'addr', 'del', `${host.ip}/24`, 'dev', 'eth0']); // (deleting it after would take the new one too)
+      bed.run(client(), ['ip', 'addr', 'add', `${NEW_IP}/24`, 'dev', 'eth0']);
+      bed.run(client(), ['ip', 'route', 'replace', 'default', 'via', '10.77.1.1']);
+      const report = await Emulator.start(bed, client(), { modes: '2,3', mode3Seconds: 6 }).finished();
+      for (const mode of ['2', '3']) assert.equal(report.modes[mode]!.handshakes, 0, `no session in mode ${mode}`);
+      assert.equal(report.cacheRefreshes, 0);
+      const found = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === NEW_IP);
+      assert.equal(found.src_mac, NEW_MAC);
+      assert.ok(ftwall.events('lock_started').some((line) => line.src_ip === NEW_IP), 'the new identity is locked');
+    } finally {
+      await ftwall.stop();
+      bed.run(client(), ['ip', 'link', 'set', 'eth0', 'address', host.mac]);
+      bed.try(client(), ['ip', 'addr', 'del', `${NEW_IP}/24`, 'dev', 'eth0']);
+      bed.try(client(), ['ip', 'addr', 'add', `${host.ip}/24`, 'dev', 'eth0']);
+      bed.run(client(), ['ip', 'route', 'replace', 'default', 'via', '10.77.1.1']);
     }
   });
 

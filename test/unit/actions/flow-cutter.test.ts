@@ -16,6 +16,22 @@ test('a spray of learned peers cannot start a deletion per peer', () => {
   assert.equal(cutter.counts.rate_limited, 10_000 - 20, 'the budget refills');
 });
 
+test('a flow the safety net caught has its own budget', () => {
+  const started: string[] = [];
+  const cutter = new FlowCutter(() => {}, (filter) => {
+    started.push(`${filter.destination}:${filter.destinationPort}`);
+    return new Promise(() => {});
+  });
+  for (let i = 0; i < 1000; i++) cutter.cut(`198.18.0.${i & 0xff}`, 1000 + i, 1000);
+  cutter.cut('203.0.113.9', 1214, 1000, true);
+  assert.equal(cutter.counts.rate_limited, 1000 - 20, 'the spray used up the learned peers\' budget');
+  assert.equal(cutter.counts.requested - cutter.counts.rate_limited - cutter.counts.overflow, 21, 'the hit was taken');
+  for (let i = 0; i < 100; i++) cutter.cut('203.0.113.10', i, 1000, true);
+  assert.equal(cutter.counts.rate_limited, 1000 - 20 + 100 - 49, 'its own budget: 50 a second');
+  assert.deepEqual(started.slice(0, 2), ['198.18.0.0:1000', '198.18.0.0:1000'], 'the first learned peer was running already');
+  assert.ok(started.length <= 8);
+});
+
 test('a cut deletes the UDP and TCP flows to the peer and counts the entries; the first failure is reported once', async () => {
   const filters: unknown[] = [];
   const errors: string[] = [];

@@ -195,6 +195,61 @@ test('5. a SYN carrying data (TCP Fast Open) is judged as data, and still as a S
   assert.ok(plain.verdict === Verdict.ACCEPT && plain.reason === Reason.NOT_FASTTRACK && !plain.watchFlow, 'a complete benign header block: judged clean at once');
 });
 
+test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first answer is FastTrack, in the client\'s name', () => {
+  const { state, decide } = setup();
+  const SERVER = '203.0.113.70';
+  const mac: [number, number] = [0x0277, 0x01000010];
+  const out = (seq: number, payload: number[], flags: number = TcpFlag.ACK, srcPort = 40010) => ({ protocol: Protocol.TCP, src: CLIENT, dst: SERVER, srcPort, dstPort: 1214, tcpFlags: flags, seq, payload });
+  const back = (seq: number, payload: number[], dstPort = 40010) => ({ protocol: Protocol.TCP, src: SERVER, dst: CLIENT, srcPort: 1214, dstPort, tcpFlags: TcpFlag.ACK, seq, payload });
+  const random12 = [0x3c, 0x91, 0x07, 0xe2, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]; // a random first word, not giFT's
+  decide(out(5000, [], TcpFlag.SYN), PacketHook.FORWARD, 100, mac);
+  const first = decide(out(5001, random12), PacketHook.FORWARD, 100, mac);
+  assert.ok(first.verdict === Verdict.ACCEPT && first.watchFlow && first.reason === Reason.NOT_FASTTRACK, 'held: accepted without the bypass bit');
+  assert.ok(decide(out(5001, random12), PacketHook.FORWARD, 100, mac).watchFlow, 'its retransmission too');
+  const answer = decide(back(9001, [1, 2, 3, 4, 5, 6, 7, 8]));
+  assert.equal(answer.reason, Reason.TCP_HANDSHAKE);
+  assert.equal(answer.verdict, Verdict.DROP);
+  assert.ok(answer.identifyClient && answer.learnPeer && answer.lockClient && answer.turnAround);
+  assert.deepEqual([answer.clientMacHigh, answer.clientMacLow], mac, 'the client\'s MAC, kept from its own segments');
+  assert.equal(decide(back(9001, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).verdict, Verdict.DROP, 'the server\'s retransmission (with more) is dropped');
+  assert.equal(decide(out(5013, [0xaa, 0xbb]), PacketHook.FORWARD, 100, mac).verdict, Verdict.DROP, 'and the client\'s further bytes');
+
+  // Not the handshake: another size either side, a start not seen from its SYN, a server that speaks first.
+  decide(out(7000, [], TcpFlag.SYN, 40011));
+  decide(out(7001, random12, TcpFlag.ACK, 40011));
+  const nine = decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8, 9], 40011));
+  // 12 bytes that could still open an HTTP header block (all printable or high: 1 in 5 random words) are held too.
+  decide(out(3000, [], TcpFlag.SYN, 40015));
+  decide(out(3001, [0xc3, 0x41, 0x7e, 0x80, 0xff, 0x20, 0x35, 0x99, 0xa0, 0x4b, 0x61, 0xfe], TcpFlag.ACK, 40015));
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40015)).reason, Reason.TCP_HANDSHAKE, 'a start that might be text');
+  assert.ok(nine.verdict === Verdict.ACCEPT && nine.watchFlow && !nine.identifyClient, '9 bytes back: not it, and no bypass from an answer');
+  assert.equal(decide(out(7013, [1, 2, 3]), PacketHook.FORWARD, 100).watchFlow, false, 'the client\'s next bytes judge the flow clean');
+  decide(out(8000, [], TcpFlag.SYN, 40012));
+  decide(out(8001, [...random12, 0]), PacketHook.FORWARD, 100);
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40012)).reason, Reason.NOT_FASTTRACK, '13 bytes out');
+  decide(out(6001, random12, TcpFlag.ACK, 40013)); // no SYN seen: the start is unknown
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40013)).reason, Reason.NOT_FASTTRACK, 'a flow picked up mid-stream');
+  decide(out(4000, [], TcpFlag.SYN, 40014));
+  assert.equal(decide(back(1, [...Buffer.from('220 mail ready')], 40014)).verdict, Verdict.ACCEPT, 'a banner before any client data');
+  state.addPeer('203.0.113.71', 1214, PeerStatus.LEARNED);
+  const cut = decide({ ...back(1, [1, 2, 3]), src: '203.0.113.71' });
+  assert.ok(cut.reason === Reason.KNOWN_PEER_TCP && cut.verdict === Verdict.DROP, 'from a known peer (a flow cut, picked up again): dropped');
+});
+
+test('5. the handshake with FTWALL_NEVER_PEER, an exempt client, no safety net', () => {
+  const hello = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2];
+  const run = (overrides: Partial<CorePolicy>) => {
+    const { decide } = setup(overrides);
+    decide({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort: 40020, dstPort: 443, tcpFlags: TcpFlag.SYN, seq: 1, payload: [] });
+    decide({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort: 40020, dstPort: 443, tcpFlags: TcpFlag.ACK, seq: 2, payload: hello });
+    return decide({ protocol: Protocol.TCP, src: '192.0.2.80', dst: CLIENT, srcPort: 443, dstPort: 40020, tcpFlags: TcpFlag.ACK, seq: 1, payload: [1, 2, 3, 4, 5, 6, 7, 8] });
+  };
+  const never = run({ neverPeer: CidrList.parse('192.0.2.80/32') });
+  assert.ok(never.reason === Reason.TCP_HANDSHAKE && never.lockClient && !never.learnPeer, 'the client is still locked; the server is not learned');
+  assert.equal(run({ exempt: CidrList.parse(`${CLIENT}/32`) }).reason, Reason.EXEMPT);
+  assert.equal(run({ safetyNet: false }).reason, Reason.NOT_FASTTRACK);
+});
+
 test('5. starts that cannot match are let go at once; open ones at the byte limit, counted', () => {
   const { decide } = setup();
   const seg = (srcPort: number, seq: number, payload: number[]) => ({ protocol: Protocol.TCP, src: CLIENT, dst: '192.0.2.80', srcPort, dstPort: 443, tcpFlags: TcpFlag.ACK, seq, payload });

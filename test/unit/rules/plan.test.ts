@@ -35,7 +35,7 @@ test('the plan queues UDP and SYNs forwarded from the LAN and probe answers on I
 test('the safety net queues the data segments among a TCP flow\'s first packets, in its own chain, until the flow is judged', () => {
   const plan = planRules({ ...options, safetyNet: true });
   const text = renderInstall(plan);
-  assert.deepEqual(plan.chains, ['FTWALL-FORWARD', 'FTWALL-INPUT', 'FTWALL-SAFETYNET']);
+  assert.deepEqual(plan.chains, ['FTWALL-FORWARD', 'FTWALL-INPUT', 'FTWALL-SAFETYNET', 'FTWALL-REPLY']);
   assert.match(text, /-A FTWALL-FORWARD -p tcp -m connbytes --connbytes 0:16 --connbytes-dir original --connbytes-mode packets -j FTWALL-SAFETYNET/);
   assert.match(text, /-A FTWALL-SAFETYNET -m u32 --u32 "0>>24&0xF=5&&32>>26&0x3C@17=0:0xFFFFFFFF" -j NFQUEUE --queue-balance 10:11 --queue-bypass\n/);
   assert.match(text, /-A FTWALL-SAFETYNET -m u32 --u32 "0>>24&0xF=6:15" -j NFQUEUE/, 'segments with IP options: all of them');
@@ -43,6 +43,18 @@ test('the safety net queues the data segments among a TCP flow\'s first packets,
   assert.doesNotMatch(renderInstall(planRules(options)), /SAFETYNET|u32/);
   const bypassed = renderInstall(planRules({ ...options, safetyNet: true, bypassMark: 0x200000 }));
   assert.match(bypassed, /-A FTWALL-FORWARD -p tcp -m connmark ! --mark 0x200000\/0x200000 -m connbytes --connbytes 0:16 .* -j FTWALL-SAFETYNET/, 'a flow judged clean is queued no more');
+});
+
+test('the reply chain: towards the LAN, a server\'s first data on a flow not judged clean, and segments of flows conntrack does not know', () => {
+  const plan = planRules({ ...options, safetyNet: true, bypassMark: 0x200000 });
+  assert.deepEqual(plan.rules.filter((rule) => rule[1] === 'FTWALL-REPLY').map((rule) => rule.slice(2).join(' ')), [
+    '-m mark --mark 0x100000/0x100000 -j RETURN',
+    '-m connmark --mark 0x200000/0x200000 -j RETURN',
+    '-p tcp ! --syn -m conntrack --ctstate NEW,INVALID -j NFQUEUE --queue-balance 10:11 --queue-bypass',
+    '-p tcp -m conntrack --ctdir REPLY -m connbytes --connbytes 0:16 --connbytes-dir reply --connbytes-mode packets -m u32 --u32 0>>24&0xF=5&&32>>26&0x3C@17=0:0xFFFFFFFF -j NFQUEUE --queue-balance 10:11 --queue-bypass',
+  ]);
+  assert.ok(plan.jumps.some((jump) => jump.join(' ') === `-I FORWARD 1 -o ${options.lanInterfaces[0]} -p tcp -j FTWALL-REPLY`), 'entered by TCP leaving on a LAN interface');
+  assert.ok(planRules(options).jumps.every((jump) => !jump.includes('FTWALL-REPLY')), 'not without the safety net');
 });
 
 test('flow bypass: the bit is saved to the flow, and flows carrying it skip the queue, TCP flows not the safety net', () => {

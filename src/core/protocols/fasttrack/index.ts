@@ -5,6 +5,8 @@
  *   answered with a spoofed 0x28 pong and kept as the probe); 0x29 and 0x2A carry none (weak).
  * - TCP: file-transfer HTTP at the start of a flow (GET /.hash=, GIVE, X-Kazaa- headers, the
  *   client's agent), which may name a further supernode (X-Kazaa-SupernodeIP).
+ * - TCP handshake: a flow that starts with exactly 12 bytes, answered by exactly 8 (the session's
+ *   clear-text handshake: no fixed bytes, the first word is random in real clients).
  * - Probe: a copy of the client's own ping; any FastTrack datagram back to the probe port answers it.
  */
 import type { NamedPeer, ProtocolModule, ProtocolOptions } from '../../protocol.ts';
@@ -29,6 +31,7 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
       if (findHttpMarker(bytes, offset, length) !== HttpMarker.NONE) return TcpSign.MATCH;
       return headerBlockOpen(bytes, offset, length) ? TcpSign.MORE : TcpSign.NONE;
     },
+    tcpHandshake: { clientBytes: 12, serverBytes: 8 },
     namedPeer(bytes, offset, length): NamedPeer | null {
       const found = findSupernodeAddress(bytes, offset, length);
       return found ? { ip: found[0], port: found[1] } : null;
