@@ -259,9 +259,11 @@ export class CoreDecider implements PacketDecider {
     const starts = this.#starts;
     const slot = this.#policy.safetyNet && packet.payloadLength > 0 ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
     const state = slot < 0 ? StartState.CLEAN : starts.state(slot);
+    const answered = slot < 0 || state === StartState.MATCHED ? 0 : starts.addAnswer(slot, packet.tcpSeq, packet.payloadLength);
     if (state === StartState.AWAITING) {
-      const id = this.#handshakeOf(starts.length(slot), packet.payloadLength);
+      const id = this.#handshakeOf(starts.length(slot), answered);
       if (id < 0) {
+        if (this.#handshakeOf(starts.length(slot), -1, answered) >= 0) return; // part of the answer: wait for the rest
         starts.setState(slot, StartState.WATCHING); // not the handshake: the client's bytes go on being judged
         return;
       }
@@ -281,12 +283,15 @@ export class CoreDecider implements PacketDecider {
     }
   }
 
-  /** The first module whose TcpHandshake has these sizes (serverBytes -1: any), or -1. */
-  #handshakeOf(clientBytes: number, serverBytes: number): number {
+  /**
+   * The first module whose TcpHandshake has these sizes (serverBytes -1: any; with `below`, one
+   * whose server answer is longer than that), or -1.
+   */
+  #handshakeOf(clientBytes: number, serverBytes: number, below = -1): number {
     const protocols = this.#policy.protocols;
     for (let id = 0; id < protocols.length; id++) {
       const shake = protocols[id]!.tcpHandshake;
-      if (shake && shake.clientBytes === clientBytes && (serverBytes < 0 || shake.serverBytes === serverBytes)) return id;
+      if (shake && shake.clientBytes === clientBytes && (serverBytes < 0 || shake.serverBytes === serverBytes) && shake.serverBytes > below) return id;
     }
     return -1;
   }
@@ -346,9 +351,10 @@ export class CoreDecider implements PacketDecider {
       return;
     }
     if (id < 0) {
-      // Exactly a handshake's client bytes from the SYN on, nothing beyond: hold it for the answer
-      // (whatever else they might still become: more bytes from the client end the wait).
-      if (starts.fromSyn(slot) && starts.extent(slot) === length && this.#handshakeOf(length, -1) >= 0) {
+      // Exactly a handshake's client bytes of binary from the SYN on, nothing beyond, the client
+      // first: hold it for the answer (more bytes from the client end the wait).
+      if (starts.fromSyn(slot) && !starts.serverFirst(slot) && starts.extent(slot) === length
+        && this.#handshakeOf(length, -1) >= 0 && !isText(bytes, offset, length)) {
         starts.setState(slot, StartState.AWAITING);
         out.watchFlow = true;
         return;
@@ -377,3 +383,11 @@ export class CoreDecider implements PacketDecider {
   }
 }
 
+/** Whether every byte is printable ASCII, tab, CR or LF (a text protocol's line, not random words). */
+function isText(bytes: Uint8Array, offset: number, length: number): boolean {
+  for (let i = offset; i < offset + length; i++) {
+    const c = bytes[i]!;
+    if ((c < 0x20 || c > 0x7e) && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
+}

@@ -8,7 +8,7 @@
  * kernel's --queue-balance hashes the IP pair, so every packet of a flow reaches the same worker).
  * Pure: no timers, no I/O, no allocation after construction. Bounded: `flows` entries (least
  * recently used go first), each holding at most `bytes` bytes of its start; memory is
- * flows x (bytes + 8 x (segments + 1) + 48) bytes, allocated once (lazily touched by the OS).
+ * flows x (bytes + 8 x (segments + 1) + 56) bytes, allocated once (lazily touched by the OS).
  *
  * Bytes are placed by TCP sequence number, relative to the SYN's (ISN + 1) when the SYN was seen,
  * else to the first data segment seen. The first copy of a byte wins: a retransmission or an
@@ -57,7 +57,10 @@ export class TcpStarts {
   readonly #ports: Int32Array;
   /** Sequence number of the stream's first byte. */
   readonly #base: Int32Array;
-  readonly #flags: Uint8Array; // bit 0: in use, bit 1: base from a SYN
+  readonly #flags: Uint8Array; // bit 0: in use, bit 1: base from a SYN, bit 2: the server spoke first
+  /** The server's data: sequence number of its first byte seen, and how far it reached (bytes). */
+  readonly #answerBase: Int32Array;
+  readonly #answerEnd: Int32Array;
   /** The client's MAC (the source of the flow's original direction), for a decision on an answer. */
   readonly #macHigh: Int32Array;
   readonly #macLow: Int32Array;
@@ -87,6 +90,8 @@ export class TcpStarts {
     this.#ports = new Int32Array(n);
     this.#base = new Int32Array(n);
     this.#flags = new Uint8Array(n);
+    this.#answerBase = new Int32Array(n);
+    this.#answerEnd = new Int32Array(n);
     this.#macHigh = new Int32Array(n);
     this.#macLow = new Int32Array(n);
     this.#state = new Uint8Array(n);
@@ -143,6 +148,24 @@ export class TcpStarts {
     return (this.#flags[slot]! & 2) !== 0;
   }
 
+  /**
+   * Notes a data segment from the server (the flow's other direction) and returns how far the
+   * server's data now reaches, in bytes from its first byte seen. Before any client data, it marks
+   * the flow as one whose server spoke first.
+   */
+  addAnswer(slot: number, seq: number, length: number): number {
+    if (this.#rangeCount[slot] === 0) this.#flags[slot]! |= 4;
+    if (this.#answerEnd[slot] === 0) this.#answerBase[slot] = seq | 0;
+    const end = ((seq - this.#answerBase[slot]!) | 0) + length;
+    if (end > this.#answerEnd[slot]!) this.#answerEnd[slot] = end;
+    return this.#answerEnd[slot]!;
+  }
+
+  /** Whether the server sent data before the client's first byte. */
+  serverFirst(slot: number): boolean {
+    return (this.#flags[slot]! & 4) !== 0;
+  }
+
   /** End of the last byte range held (the start's extent, gaps included). */
   extent(slot: number): number {
     const count = this.#rangeCount[slot]!;
@@ -193,6 +216,7 @@ export class TcpStarts {
   #reset(slot: number, base: number, syn: boolean): void {
     this.#base[slot] = base;
     this.#flags[slot] = syn ? 3 : 1;
+    this.#answerEnd[slot] = 0;
     this.#state[slot] = StartState.WATCHING;
     this.#segments[slot] = 0;
     this.#rangeCount[slot] = 0;

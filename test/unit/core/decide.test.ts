@@ -231,6 +231,24 @@ test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first a
   assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40013)).reason, Reason.NOT_FASTTRACK, 'a flow picked up mid-stream');
   decide(out(4000, [], TcpFlag.SYN, 40014));
   assert.equal(decide(back(1, [...Buffer.from('220 mail ready')], 40014)).verdict, Verdict.ACCEPT, 'a banner before any client data');
+  // The answer in two segments: held until its 8 bytes are in; 4 + 5 is not it.
+  decide(out(2000, [], TcpFlag.SYN, 40016));
+  decide(out(2001, random12, TcpFlag.ACK, 40016));
+  const half = decide(back(500, [1, 2, 3, 4], 40016));
+  assert.ok(half.verdict === Verdict.ACCEPT && half.watchFlow && half.reason === Reason.NOT_FASTTRACK, 'half an answer: wait');
+  assert.equal(decide(back(504, [5, 6, 7, 8], 40016)).reason, Reason.TCP_HANDSHAKE, 'the rest makes 8');
+  decide(out(2000, [], TcpFlag.SYN, 40017));
+  decide(out(2001, random12, TcpFlag.ACK, 40017));
+  decide(back(500, [1, 2, 3, 4], 40017));
+  assert.equal(decide(back(504, [5, 6, 7, 8, 9], 40017)).reason, Reason.NOT_FASTTRACK, '9 in all');
+  // A text line of 12 bytes (an IRC client's first line) and a server that spoke first are not it.
+  decide(out(2000, [], TcpFlag.SYN, 40018));
+  decide(out(2001, [...Buffer.from('CAP LS 302\r\n')], TcpFlag.ACK, 40018));
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40018)).reason, Reason.NOT_FASTTRACK, 'text');
+  decide(out(2000, [], TcpFlag.SYN, 40019));
+  decide(back(1, [...Buffer.from('RFB 003.008\n')], 40019));
+  decide(out(2001, random12, TcpFlag.ACK, 40019));
+  assert.equal(decide(back(13, [1, 2, 3, 4, 5, 6, 7, 8], 40019)).reason, Reason.NOT_FASTTRACK, 'the server spoke first');
   state.addPeer('203.0.113.71', 1214, PeerStatus.LEARNED);
   const cut = decide({ ...back(1, [1, 2, 3]), src: '203.0.113.71' });
   assert.ok(cut.reason === Reason.KNOWN_PEER_TCP && cut.verdict === Verdict.DROP, 'from a known peer (a flow cut, picked up again): dropped');
