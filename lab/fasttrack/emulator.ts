@@ -3,6 +3,9 @@
  * A FastTrack client emulator that behaves like docs/FTWALL.md's three modes (the lab's, not the product).
  *   node emulator.ts net=198.51.100 count=200 udpPort=3531 modes=1,2,3 [answerProbes=false] [handshake=gift] [timing options]
  * modes=2,3 is a client that never pings (UDP blocked on its host, or it starts in its TCP modes).
+ * junkFirst=true: one junk datagram to each peer before its ping (so the flow is judged clean first).
+ * flood=N: during modes 2 and 3, N datagrams a second, each a new UDP flow (random address and
+ * port in the peer network), from its own host: to push the router's queues into fail-open.
  * It keeps a cache of supernode addresses and hides a quarter of them from mode 1:
  *  1. UDP flood: 0x27 pings to every visible address; each pong is followed by 0x2A and a TCP SYN.
  *  2. Parallel TCP: when mode 1 brought no session, many simultaneous connections to the whole cache.
@@ -92,6 +95,23 @@ function connect(peer: PeerAddress, timeoutMs: number): Promise<boolean> {
 /** handshake=gift: giFT's constant first word; else random, as real clients send. */
 const giftHandshake = options.handshake === 'gift';
 
+const junkFirst = options.junkFirst === 'true';
+const floodPerSecond = number('flood', 0);
+const flooder = dgram.createSocket('udp4');
+let flooding: NodeJS.Timeout | undefined;
+const [netA, netB, netC] = (options.net ?? '198.51.100').split('.');
+
+/** Starts the self-flood: every 10 ms a burst of new UDP 5-tuples (floodPerSecond / 100 each). */
+function startFlood(): void {
+  if (floodPerSecond <= 0 || flooding) return;
+  const junk = Buffer.alloc(16, 0x55);
+  flooding = setInterval(() => {
+    for (let i = 0; i < Math.ceil(floodPerSecond / 100); i++) {
+      flooder.send(junk, 1024 + Math.floor(Math.random() * 60000), `${netA}.${netB}.${netC}.${1 + Math.floor(Math.random() * 254)}`);
+    }
+  }, 10);
+}
+
 /** answerProbes=false: a client that never answers (a host firewall drops the router's datagrams). */
 const answerProbes = options.answerProbes !== 'false';
 
@@ -116,6 +136,7 @@ await once(udp, 'listening');
 async function mode1(): Promise<void> {
   for (const peer of cache) {
     if (hidden.has(key(peer))) continue;
+    if (junkFirst) udp.send(Buffer.from('not a ping, just junk'), peer.port, peer.ip);
     current.pings++;
     udp.send(ping(), peer.port, peer.ip);
     await wait(timing.pingIntervalMs);
@@ -146,10 +167,13 @@ for (const mode of modes) {
   report.modes[mode] = current;
   print({ mode });
   const started = Date.now();
+  if (mode !== 1) startFlood();
   await (mode === 1 ? mode1() : mode === 2 ? mode2() : mode3());
   current.ms = Date.now() - started;
   // It escalates only while it believes it is blocked: a session means FastTrack works.
   if (current.handshakes > 0) break;
 }
+if (flooding) clearInterval(flooding);
+flooder.close();
 udp.close();
 print({ report });

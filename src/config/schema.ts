@@ -157,7 +157,7 @@ export const SETTINGS = {
   }),
   probePort: setting({
     env: 'FTWALL_PROBE_PORT', default: '41214',
-    doc: 'First of the router\'s UDP ports that probes are sent from (each probe from one picked at random); answers to them are queued through INPUT, at most 10 a second per LAN host. Keep the router\'s own programs off these ports (sysctl net.ipv4.ip_local_reserved_ports).',
+    doc: 'First of the router\'s UDP ports that probes are sent from (each probe from one picked at random); answers to them are queued through INPUT, at most 10 FastTrack-shaped datagrams a second per LAN host. Keep the router\'s own programs off these ports (sysctl net.ipv4.ip_local_reserved_ports).',
     parse: (raw) => parseInteger(raw, 1, 65535),
   }),
   probePorts: setting({

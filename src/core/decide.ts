@@ -26,7 +26,7 @@ import type { CidrList } from './cidr.ts';
 import { answerInWindow } from './lock.ts';
 import { TcpSign, UdpSign, type ProtocolModule } from './protocol.ts';
 import { StartState, TcpStarts } from './tcp-start.ts';
-import { Protocol, TcpFlag, hostKeyOf, type PacketView } from './packet.ts';
+import { Protocol, TcpFlag, hostKeyOf, macKey, type PacketView } from './packet.ts';
 import { ClientStatus, PacketHook, PeerStatus, Reason, Verdict, type Decision, type PacketDecider, type StateView } from './types.ts';
 
 export interface CorePolicy {
@@ -63,8 +63,12 @@ export class CoreDecider implements PacketDecider {
   /** The packet being decided comes from the LAN networks (set at the top of decide()). */
   #onLan = false;
 
+  /** The longest client start of any module's TcpHandshake (0: none). */
+  readonly #longestHandshake: number;
+
   constructor(policy: CorePolicy, state: StateView, starts: TcpStarts = new TcpStarts()) {
     this.#policy = policy;
+    this.#longestHandshake = Math.max(0, ...policy.protocols.map((module) => module.tcpHandshake?.clientBytes ?? 0));
     this.#state = state;
     this.#starts = starts;
   }
@@ -257,9 +261,9 @@ export class CoreDecider implements PacketDecider {
       return;
     }
     const starts = this.#starts;
-    const slot = this.#policy.safetyNet && packet.payloadLength > 0 ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
+    const slot = this.#policy.safetyNet ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
     const state = slot < 0 ? StartState.CLEAN : starts.state(slot);
-    const answered = slot < 0 || state === StartState.MATCHED ? 0 : starts.addAnswer(slot, packet.tcpSeq, packet.payloadLength);
+    const answered = slot < 0 || state === StartState.MATCHED || packet.payloadLength === 0 ? 0 : starts.addAnswer(slot, packet.tcpSeq, packet.payloadLength);
     if (state === StartState.AWAITING) {
       const id = this.#handshakeOf(starts.length(slot), answered);
       if (id < 0) {
@@ -276,11 +280,34 @@ export class CoreDecider implements PacketDecider {
       out.clientMacHigh = starts.clientMacHigh(slot);
       out.clientMacLow = starts.clientMacLow(slot);
     }
-    if (state === StartState.AWAITING || (state === StartState.MATCHED && this.#handshakeOf(starts.length(slot), -1) >= 0)
-      || this.#state.peerStatus(packet.srcIp, packet.srcPort) !== PeerStatus.NONE) {
-      out.reason = state === StartState.AWAITING || state === StartState.MATCHED ? Reason.TCP_HANDSHAKE : Reason.KNOWN_PEER_TCP;
+    if (state === StartState.AWAITING || (state === StartState.MATCHED && this.#handshakeOf(starts.length(slot), -1) >= 0)) {
+      out.reason = Reason.TCP_HANDSHAKE;
+      out.verdict = Verdict.DROP;
+    } else if (this.#peerGovernsAnswer(packet, slot)) {
+      out.reason = Reason.KNOWN_PEER_TCP;
       out.verdict = Verdict.DROP;
     }
+  }
+
+  /**
+   * #peerGoverns for a packet from the peer: a confirmed peer's, to any host; a learned peer's, to
+   * a client identified by its IP and the MAC its flow's start came with (unknown without it).
+   */
+  #peerGovernsAnswer(packet: PacketView, slot: number): boolean {
+    const status = this.#state.peerStatus(packet.srcIp, packet.srcPort);
+    if (status === PeerStatus.CONFIRMED) return true;
+    if (status === PeerStatus.NONE || slot < 0) return false;
+    const hostKey = macKey(this.#starts.clientMacHigh(slot), this.#starts.clientMacLow(slot), this.#policy.hostKeySecret);
+    return (this.#state.clientStatus(packet.dstIp, hostKey) & ClientStatus.IDENTIFIED) !== 0;
+  }
+
+  /** Whether the client start fits some module's TcpHandshake. */
+  #handshakeFits(bytes: Uint8Array, offset: number, length: number): boolean {
+    for (const module of this.#policy.protocols) {
+      const shake = module.tcpHandshake;
+      if (shake && shake.clientBytes === length && shake.clientFits(bytes, offset, length)) return true;
+    }
+    return false;
   }
 
   /**
@@ -353,9 +380,14 @@ export class CoreDecider implements PacketDecider {
     if (id < 0) {
       // Exactly a handshake's client bytes of binary from the SYN on, nothing beyond, the client
       // first: hold it for the answer (more bytes from the client end the wait).
-      if (starts.fromSyn(slot) && !starts.serverFirst(slot) && starts.extent(slot) === length
-        && this.#handshakeOf(length, -1) >= 0 && !isText(bytes, offset, length)) {
+      const whole = starts.fromSyn(slot) && !starts.serverFirst(slot) && starts.extent(slot) === length;
+      if (whole && this.#handshakeFits(bytes, offset, length)) {
         starts.setState(slot, StartState.AWAITING);
+        out.watchFlow = true;
+        return;
+      }
+      // Shorter than a handshake's client bytes so far (a client may split them): wait for more.
+      if (whole && length < this.#longestHandshake && !starts.full(slot)) {
         out.watchFlow = true;
         return;
       }
@@ -383,11 +415,3 @@ export class CoreDecider implements PacketDecider {
   }
 }
 
-/** Whether every byte is printable ASCII, tab, CR or LF (a text protocol's line, not random words). */
-function isText(bytes: Uint8Array, offset: number, length: number): boolean {
-  for (let i = offset; i < offset + length; i++) {
-    const c = bytes[i]!;
-    if ((c < 0x20 || c > 0x7e) && c !== 9 && c !== 10 && c !== 13) return false;
-  }
-  return true;
-}

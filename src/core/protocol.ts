@@ -46,13 +46,15 @@ export interface UdpShape {
  * A session start known only by its sizes, for a protocol whose session is encrypted after a clear
  * handshake with no fixed bytes (FastTrack: the client sends 12 bytes, a random word, its seed and
  * encoded cipher type, and waits; the supernode answers 8). The client speaks first, its start is
- * exactly `clientBytes` of binary (not all printable text: a text protocol's 12-byte line is not
- * it), and the server's first data is exactly `serverBytes` (in one segment or several): the
- * safety net holds such a flow until the answer comes, judges it, and drops it when it fits.
+ * exactly `clientBytes` that `clientFits`, and the server's first data is exactly `serverBytes`
+ * (in one segment or several): the safety net holds such a flow until the answer comes, judges it,
+ * and drops it when it fits.
  */
 export interface TcpHandshake {
   clientBytes: number;
   serverBytes: number;
+  /** Whether a client start of clientBytes bytes can be this handshake (not text, not another protocol's known message). */
+  clientFits(bytes: Uint8Array, offset: number, length: number): boolean;
 }
 
 /** Bytes a module keeps of a client's request to build its probes from (at most). */

@@ -290,7 +290,7 @@ export class TcpStarts {
       slot = this.#used++;
     } else {
       slot = this.#tail;
-      if (this.#state[slot] === StartState.WATCHING) this.evicted++;
+      if (this.#state[slot] === StartState.WATCHING || this.#state[slot] === StartState.AWAITING) this.evicted++;
       this.#unlink(slot);
       this.#unindex(slot);
     }

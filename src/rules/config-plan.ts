@@ -23,5 +23,6 @@ export function kernelSetsPlanFor(config: Config): KernelSetsPlan {
     lanInterfaces: config.lanInterfaces, exempt: config.exempt.entries.map((entry) => entry.text),
     enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: config.lockSeconds > 0,
     sourceNewFlows: config.sourceLimit, probePort: config.probePort, probePorts: config.probePorts,
+    udpShapes: protocolsFor(config).flatMap((module) => module.udpShapes),
   };
 }

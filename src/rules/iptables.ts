@@ -20,7 +20,7 @@ export function describeIptablesFailure(stderr: string, status: number | null): 
   const name = /Couldn't load (?:match|target) `([\w-]+)'/.exec(stderr)?.[1] ?? /Extension ([\w-]+) revision \d+ not supported/.exec(stderr)?.[1];
   if (name) {
     const without = name === 'u32' ? ' (or set FTWALL_SAFETY_NET=false and FTWALL_FLOW_BYPASS=false)'
-      : name === 'connbytes' ? ' (or set FTWALL_SAFETY_NET=false)'
+      : name === 'connbytes' || name === 'limit' ? ' (or set FTWALL_SAFETY_NET=false)'
         : ['CONNMARK', 'connmark'].includes(name) ? ' (or set FTWALL_FLOW_BYPASS=false)' : '';
     text += `: the kernel lacks the ${name} extension; load its module (xt_${name}${name === 'NFQUEUE' ? ' and nfnetlink_queue' : ''})${without}`;
   }

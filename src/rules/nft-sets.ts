@@ -17,15 +17,18 @@
  *   this chain holds them when the queue did not decide: full (fail-open), bypassed (no reader:
  *   ftwall killed, restarting, its worker dead).
  * - chain `answers`, input hook at priority -5: a LAN host's datagrams to the probe ports
- *   (FTWALL_PROBE_PORT on) over ANSWER_GUESSES a second are dropped and counted. A client answers a
- *   probe once; a forger who did not get the probe must guess its port, and this bounds how many
- *   ports it can try in an answer window. (Whatever the conntrack direction: a guess that hits the
- *   port of a probe just sent is the reply of the probe's entry.)
+ *   (FTWALL_PROBE_PORT on) shaped like a protocol's UDP (UdpShape: what could answer a probe) over
+ *   ANSWER_GUESSES a second are dropped and counted, and all hosts' together over
+ *   ANSWER_GUESSES_ALL. A client answers a probe once; a forger who did not get the probe must
+ *   guess its port, and this bounds how many ports it can try in an answer window. (Whatever the
+ *   conntrack direction: a guess that hits the port of a probe just sent is the reply of the
+ *   probe's entry.) Other datagrams (the router's own programs' replies) are not limited.
  * Every element has a timeout: a lock's end, or PEER_SET_SECONDS for peers and clients (refreshed
  * by the periodic reload while ftwall runs), so a ftwall that is gone for good stops blocking.
  * In monitor mode the rules count and drop nothing.
  */
 import type { FtEvent } from '../core/events.ts';
+import type { UdpShape } from '../core/protocol.ts';
 
 export const TABLE = 'ftwall';
 /** Kernel lifetime of a peer or client element; the reload refreshes it well before it ends. */
@@ -48,8 +51,10 @@ export const COUNTERS = { client_locked: 'locked_dropped', known_peer: 'peer_dro
 export type KernelDropReason = keyof typeof COUNTERS;
 /** How long a limited source stays listed for the source_limited log line. */
 const LIMITED_LIST_SECONDS = 30;
-/** Datagrams a second (and as burst) each LAN host may send to the probe ports. */
+/** Probe-answer-shaped datagrams a second (and as burst) each LAN host may send to the probe ports. */
 export const ANSWER_GUESSES = 10;
+/** The same, all LAN hosts together (a source that changes its address at every packet). */
+export const ANSWER_GUESSES_ALL = 500;
 
 /** What the table's rules depend on (from the config). */
 export interface KernelSetsPlan {
@@ -67,6 +72,8 @@ export interface KernelSetsPlan {
   /** The probe ports: FTWALL_PROBE_PORT and how many from it (FTWALL_PROBE_PORTS). */
   probePort: number;
   probePorts: number;
+  /** The protocol modules' UDP shapes: what may answer a probe. */
+  udpShapes: readonly UdpShape[];
 }
 
 /** One element and what happens to it: kept `seconds` from now, or removed (seconds null). */
@@ -98,10 +105,16 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
     `${protocols} ip saddr . ether saddr @clients ip daddr . th dport @learned counter name ${COUNTERS.unconfirmed_peer}${verdict}`,
   ];
   const ports = plan.probePorts > 1 ? `${plan.probePort}-${plan.probePort + plan.probePorts - 1}` : String(plan.probePort);
-  const answers = plan.locks ? [
-    ...gate,
-    `udp dport ${ports} update @guesses { ip saddr limit rate over ${ANSWER_GUESSES}/second burst ${ANSWER_GUESSES} packets } counter name ${COUNTERS.answer_limited}${verdict}`,
-  ] : [];
+  const answers: string[] = [];
+  if (plan.locks && plan.udpShapes.length > 0) {
+    answers.push(...gate);
+    for (const shape of plan.udpShapes) {
+      // udp length: the payload's plus 8; @th,64,8: the payload's first byte.
+      const shaped = `udp dport ${ports} udp length ${shape.payloadLength[0] + 8}-${shape.payloadLength[1] + 8} @th,64,8 ${shape.firstByte[0]}-${shape.firstByte[1]}`;
+      answers.push(`${shaped} update @guesses { ip saddr limit rate over ${ANSWER_GUESSES}/second burst ${ANSWER_GUESSES} packets } counter name ${COUNTERS.answer_limited}${verdict}`);
+      answers.push(`${shaped} limit rate over ${ANSWER_GUESSES_ALL}/second burst ${ANSWER_GUESSES_ALL} packets counter name ${COUNTERS.answer_limited}${verdict}`);
+    }
+  }
   return { pre, post, answers };
 }
 
@@ -119,7 +132,7 @@ export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]
     ...sets,
     `  set flood { type ipv4_addr; flags dynamic,timeout; size 65536; timeout 10s; }`,
     `  set limited { type ipv4_addr; flags dynamic,timeout; size 4096; timeout ${LIMITED_LIST_SECONDS}s; }`,
-    '  set guesses { type ipv4_addr; flags dynamic,timeout; size 4096; timeout 10s; }',
+    '  set guesses { type ipv4_addr; flags dynamic,timeout; size 65536; timeout 10s; }',
     ...Object.values(COUNTERS).map((name) => `  counter ${name} {}`),
     '  chain pre {',
     '    type filter hook forward priority -5; policy accept;',

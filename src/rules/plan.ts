@@ -25,6 +25,8 @@ export const SAFETY_NET_PACKETS = 16;
  * the server's retransmissions stay queued (dropped) until the flow's cut lands.
  */
 export const REPLY_PACKETS = 16;
+/** Segments a second of flows conntrack does not know, from outside towards the LAN, that are queued. */
+export const REPLY_UNKNOWN_PER_SECOND = 200;
 
 /**
  * u32: a TCP segment with at least one byte of payload and a 20-byte IP header. From offset 0 it
@@ -122,9 +124,15 @@ export function planRules(options: RulePlanOptions): TablePlan {
     // first bytes, before the server answers), and segments of flows conntrack does not know (cut:
     // ftwall drops those from a known peer).
     rules.push(['-A', REPLY_CHAIN, ...decided]);
+    // From a LAN interface (LAN to LAN, or a LAN host forging an outside source): not an answer.
+    for (const lan of options.lanInterfaces) rules.push(['-A', REPLY_CHAIN, '-i', lan, '-j', 'RETURN']);
     if (options.bypassMark) rules.push(['-A', REPLY_CHAIN, '-m', 'connmark', '--mark', bypass, '-j', 'RETURN']);
-    rules.push(['-A', REPLY_CHAIN, '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', ...queue]);
-    rules.push(['-A', REPLY_CHAIN, '-p', 'tcp', '-m', 'conntrack', '--ctdir', 'REPLY', '-m', 'connbytes', '--connbytes', `0:${REPLY_PACKETS}`, '--connbytes-dir', 'reply', '--connbytes-mode', 'packets', '-m', 'u32', '--u32', TCP_DATA_MATCH, ...queue]);
+    // Rate-limited: anyone outside can send segments of flows that do not exist; past the limit
+    // they go on unqueued, as they did before (the queue must not fill for them).
+    rules.push(['-A', REPLY_CHAIN, '-p', 'tcp', '!', '--syn', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', '-m', 'limit', '--limit', `${REPLY_UNKNOWN_PER_SECOND}/second`, '--limit-burst', String(2 * REPLY_UNKNOWN_PER_SECOND), ...queue]);
+    const answers = ['-p', 'tcp', '-m', 'conntrack', '--ctdir', 'REPLY', '-m', 'connbytes', '--connbytes', `0:${REPLY_PACKETS}`, '--connbytes-dir', 'reply', '--connbytes-mode', 'packets'];
+    rules.push(['-A', REPLY_CHAIN, ...answers, '-m', 'u32', '--u32', TCP_DATA_MATCH, ...queue]);
+    rules.push(['-A', REPLY_CHAIN, ...answers, '-m', 'u32', '--u32', IP_OPTIONS_MATCH, ...queue]);
   }
   // TCP flows judged clean skip the queue once past the safety net; new connections (a SYN, a new
   // UDP flow) never carry the bit.

@@ -177,6 +177,35 @@ describe('FastTrack blocking', { skip }, () => {
     }
   });
 
+  test('everything at once: junk before each ping, no probe answers, a random first word, a self-flood of new flows in modes 2 and 3: zero sessions, zero pings out, the benign host untouched', async (t) => {
+    const before = await supernodes.report();
+    const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '' });
+    try {
+      await ftwall.ready();
+      const emulator = Emulator.start(bed, client(), { modes: '1,2,3', mode3Seconds: 6, answerProbes: 'false', junkFirst: 'true', flood: 3000 });
+      let webTries = 0;
+      let webOk = 0;
+      const running = emulator.finished();
+      let done = false;
+      void running.then(() => { done = true; });
+      while (!done) {
+        const web = await runAgentAsync(bed, benign(), 'tcp-send', { to: WEB, bytes: 10_000, timeout: 3000 });
+        webTries++;
+        if (web.connected) webOk++;
+      }
+      const report = await running;
+      for (const mode of ['1', '2', '3']) assert.equal(report.modes[mode]!.handshakes, 0, `no session in mode ${mode}`);
+      assert.equal(report.cacheRefreshes, 0);
+      const after = await supernodes.report();
+      assert.equal(after.pingsSeen - before.pingsSeen, 0, 'no FastTrack datagram left the LAN');
+      assert.equal(webOk, webTries, `the benign host's web: ${webOk} of ${webTries}`);
+      assert.equal(ftwall.events('lock_started').filter((line) => line.src_ip === bed.host('benign').ip).length, 0, 'the benign host was never locked');
+      t.diagnostic(`pings ${report.modes['1']!.pings}, TCP attempts ${report.modes['1']!.attempts}/${report.modes['2']!.attempts}/${report.modes['3']!.attempts}, 0 sessions; benign web ${webOk}/${webTries}; new flows dropped before the queue ${metric(bed, 'ftwall_kernel_dropped_total', 'reason="source_limited"')}`);
+    } finally {
+      await ftwall.stop();
+    }
+  });
+
   test('a restart forgets nothing: peers come back from the store and are blocked at once', async () => {
     const ftwall = FtwallProcess.start(bed, { FTWALL_LOCK_SECONDS: String(LOCK_SECONDS) });
     try {

@@ -249,9 +249,41 @@ test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first a
   decide(back(1, [...Buffer.from('RFB 003.008\n')], 40019));
   decide(out(2001, random12, TcpFlag.ACK, 40019));
   assert.equal(decide(back(13, [1, 2, 3, 4, 5, 6, 7, 8], 40019)).reason, Reason.NOT_FASTTRACK, 'the server spoke first');
-  state.addPeer('203.0.113.71', 1214, PeerStatus.LEARNED);
+  // From a known peer (a flow cut, picked up again): a confirmed peer's to anyone, a learned peer's
+  // only to a client identified with the MAC its flow came with (the quorum, as on the way out).
+  state.addPeer('203.0.113.71', 1214, PeerStatus.CONFIRMED);
   const cut = decide({ ...back(1, [1, 2, 3]), src: '203.0.113.71' });
-  assert.ok(cut.reason === Reason.KNOWN_PEER_TCP && cut.verdict === Verdict.DROP, 'from a known peer (a flow cut, picked up again): dropped');
+  assert.ok(cut.reason === Reason.KNOWN_PEER_TCP && cut.verdict === Verdict.DROP, 'a confirmed peer\'s: dropped');
+  state.addPeer('203.0.113.72', 1214, PeerStatus.LEARNED);
+  const opened = { ...out(100, [], TcpFlag.SYN, 40030), dst: '203.0.113.72' };
+  decide(opened, PacketHook.FORWARD, 100, mac);
+  const learnedBack = { ...back(1, [...Buffer.from('SSH-2.0-x\r\n')], 40030), src: '203.0.113.72' };
+  assert.equal(decide(learnedBack).verdict, Verdict.ACCEPT, 'a learned peer\'s, to a host not identified: passes');
+  state.setClient(CLIENT, ClientStatus.IDENTIFIED, macKey(mac[0], mac[1], SECRET));
+  assert.equal(decide(learnedBack).verdict, Verdict.DROP, 'to the identified client: dropped');
+  assert.equal(decide({ ...learnedBack, dstPort: 40031 }).verdict, Verdict.ACCEPT, 'without its flow\'s start the MAC is unknown: passes');
+});
+
+test('5. what the session start is not: text, SOCKS4; a start split in two is still held', () => {
+  const { decide } = setup();
+  const SERVER = '203.0.113.80';
+  const run = (port: number, ...segments: number[][]) => {
+    decide({ protocol: Protocol.TCP, src: CLIENT, dst: SERVER, srcPort: port, dstPort: 1080, tcpFlags: TcpFlag.SYN, seq: 0, payload: [] });
+    let seq = 1;
+    let last = new Decision();
+    for (const payload of segments) {
+      last = decide({ protocol: Protocol.TCP, src: CLIENT, dst: SERVER, srcPort: port, dstPort: 1080, tcpFlags: TcpFlag.ACK, seq, payload });
+      seq += payload.length;
+    }
+    return { last, answer: decide({ protocol: Protocol.TCP, src: SERVER, dst: CLIENT, srcPort: 1080, dstPort: port, tcpFlags: TcpFlag.ACK, seq: 1, payload: [0, 0x5a, 0, 80, 192, 0, 2, 1] }) };
+  };
+  const socks4 = [4, 1, 0, 80, 192, 0, 2, 1, 0x62, 0x6f, 0x62, 0]; // CONNECT 192.0.2.1:80, user "bob"
+  assert.equal(run(41001, socks4).answer.reason, Reason.NOT_FASTTRACK, 'SOCKS4 with a 3-byte user id, answered by its 8 bytes');
+  assert.equal(run(41002, [...Buffer.from('NICK alice\r\n')]).answer.reason, Reason.NOT_FASTTRACK, 'a text line');
+  const split = run(41003, [0x91, 0x02, 0xff, 0x10, 0x33], [0x80, 0x81, 0x82, 0x01, 0x02, 0x03, 0x04]);
+  assert.equal(split.answer.reason, Reason.TCP_HANDSHAKE, '5 + 7 bytes: held, then caught');
+  const first = run(41004, [0x91, 0x02, 0xff]);
+  assert.ok(first.last.watchFlow, 'a binary start shorter than 12 bytes is watched for more');
 });
 
 test('5. the handshake with FTWALL_NEVER_PEER, an exempt client, no safety net', () => {

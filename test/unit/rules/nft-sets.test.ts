@@ -9,13 +9,13 @@ import {
   RELOAD_CHUNK, renderReload, renderTable, updatesFor, type KernelSetsPlan, type SetUpdate,
 } from '../../../src/rules/nft-sets.ts';
 
-const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024 };
+const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }] };
 const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'fasttrack_udp', src_mac: '02:77:01:00:00:10' } as const;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 test('the plan follows the configuration', () => {
   const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0,wlan0', FTWALL_EXEMPT: '10.0.0.5,10.1.0.0/16', FTWALL_MODE: 'monitor', FTWALL_BLOCK_UDP: 'false', FTWALL_LOCK_SECONDS: '0', FTWALL_SOURCE_LIMIT: '0' });
-  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024 });
+  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }] });
   assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' })).sourceNewFlows, 500, 'the default limit');
 });
 
@@ -37,12 +37,15 @@ test('post (after the queue): confirmed peers for everyone, learned peers for id
   ]);
 });
 
-test('answers (INPUT): a host\'s datagrams to the probe ports over ANSWER_GUESSES a second are dropped', () => {
+test('answers (INPUT): a host\'s probe-answer-shaped datagrams to the probe ports over ANSWER_GUESSES a second are dropped, all hosts\' over ANSWER_GUESSES_ALL', () => {
+  const shaped = 'udp dport 41214-42237 udp length 13-29 @th,64,8 39-42';
   assert.deepEqual(chainRules(plan).answers.slice(2), [
-    'udp dport 41214-42237 update @guesses { ip saddr limit rate over 10/second burst 10 packets } counter name answer_limited drop',
+    `${shaped} update @guesses { ip saddr limit rate over 10/second burst 10 packets } counter name answer_limited drop`,
+    `${shaped} limit rate over 500/second burst 500 packets counter name answer_limited drop`,
   ]);
-  assert.match(chainRules({ ...plan, probePorts: 1 }).answers[2]!, /^udp dport 41214 update /);
+  assert.match(chainRules({ ...plan, probePorts: 1 }).answers.at(-1)!, /^udp dport 41214 udp length/);
   assert.match(renderTable(plan, []), /chain answers \{\n {4}type filter hook input priority -5; policy accept;/);
+  assert.match(renderTable(plan, []), /set guesses \{ type ipv4_addr; flags dynamic,timeout; size 65536;/);
 });
 
 test('monitor mode counts and drops nothing; no UDP blocking, no locks, no limit leave their rules out', () => {

@@ -49,9 +49,11 @@ test('the reply chain: towards the LAN, a server\'s first data on a flow not jud
   const plan = planRules({ ...options, safetyNet: true, bypassMark: 0x200000 });
   assert.deepEqual(plan.rules.filter((rule) => rule[1] === 'FTWALL-REPLY').map((rule) => rule.slice(2).join(' ')), [
     '-m mark --mark 0x100000/0x100000 -j RETURN',
+    ...options.lanInterfaces.map((lan) => `-i ${lan} -j RETURN`),
     '-m connmark --mark 0x200000/0x200000 -j RETURN',
-    '-p tcp ! --syn -m conntrack --ctstate NEW,INVALID -j NFQUEUE --queue-balance 10:11 --queue-bypass',
+    '-p tcp ! --syn -m conntrack --ctstate NEW,INVALID -m limit --limit 200/second --limit-burst 400 -j NFQUEUE --queue-balance 10:11 --queue-bypass',
     '-p tcp -m conntrack --ctdir REPLY -m connbytes --connbytes 0:16 --connbytes-dir reply --connbytes-mode packets -m u32 --u32 0>>24&0xF=5&&32>>26&0x3C@17=0:0xFFFFFFFF -j NFQUEUE --queue-balance 10:11 --queue-bypass',
+    '-p tcp -m conntrack --ctdir REPLY -m connbytes --connbytes 0:16 --connbytes-dir reply --connbytes-mode packets -m u32 --u32 0>>24&0xF=6:15 -j NFQUEUE --queue-balance 10:11 --queue-bypass',
   ]);
   assert.ok(plan.jumps.some((jump) => jump.join(' ') === `-I FORWARD 1 -o ${options.lanInterfaces[0]} -p tcp -j FTWALL-REPLY`), 'entered by TCP leaving on a LAN interface');
   assert.ok(planRules(options).jumps.every((jump) => !jump.includes('FTWALL-REPLY')), 'not without the safety net');

@@ -6,13 +6,14 @@
  * - TCP: file-transfer HTTP at the start of a flow (GET /.hash=, GIVE, X-Kazaa- headers, the
  *   client's agent), which may name a further supernode (X-Kazaa-SupernodeIP).
  * - TCP handshake: a flow that starts with exactly 12 bytes, answered by exactly 8 (the session's
- *   clear-text handshake: no fixed bytes, the first word is random in real clients).
+ *   clear handshake: no fixed bytes, the first word is random in real clients; session.ts).
  * - Probe: a copy of the client's own ping; any FastTrack datagram back to the probe port answers it.
  */
 import type { NamedPeer, ProtocolModule, ProtocolOptions } from '../../protocol.ts';
 import { TcpSign, UdpSign } from '../../protocol.ts';
 import { HttpMarker, findHttpMarker, findSupernodeAddress, headerBlockOpen } from './http.ts';
 import { pongFor } from './pong.ts';
+import { SESSION_CLIENT_BYTES, SESSION_SERVER_BYTES, sessionStartFits } from './session.ts';
 import { FastTrackUdp, NetworkNames, classifyFastTrackUdp, isWeak } from './udp.ts';
 
 export function createFastTrack(options: ProtocolOptions): ProtocolModule {
@@ -31,7 +32,7 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
       if (findHttpMarker(bytes, offset, length) !== HttpMarker.NONE) return TcpSign.MATCH;
       return headerBlockOpen(bytes, offset, length) ? TcpSign.MORE : TcpSign.NONE;
     },
-    tcpHandshake: { clientBytes: 12, serverBytes: 8 },
+    tcpHandshake: { clientBytes: SESSION_CLIENT_BYTES, serverBytes: SESSION_SERVER_BYTES, clientFits: sessionStartFits },
     namedPeer(bytes, offset, length): NamedPeer | null {
       const found = findSupernodeAddress(bytes, offset, length);
       return found ? { ip: found[0], port: found[1] } : null;
