@@ -27,7 +27,7 @@ export class FtwallProcess {
     const child = bed.spawn(bed.router, [process.execPath, CLI, ...args], {
       env: {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FTWALL_LAN_INTERFACE: 'lan0', FTWALL_LOG_LEVEL: 'debug',
-        FTWALL_STATE_DIR: bed.tempDir, ...env,
+        FTWALL_STATE_DIR: bed.tempDir, FTWALL_CONTROL_SOCKET: `${bed.tempDir}/control/ftwall.sock`, ...env,
       },
     });
     return new FtwallProcess(child);

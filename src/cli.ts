@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** `ftwall`: run the daemon (default), print the rules it would install, or explain itself. */
+import { askDaemon, ControlError } from './control/channel.ts';
+import { cleanup, doctor, formatChecks } from './control/maintenance.ts';
+import { formatStatus } from './control/status-text.ts';
+import type { StatusReport } from './control/operator.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { SETTINGS } from './config/schema.ts';
@@ -29,6 +33,12 @@ export function helpText(): string {
     '  ftwall [run]     run the daemon: install its iptables NFQUEUE rules, decide queued packets,',
     '                   remove the rules on SIGTERM/SIGINT',
     '  ftwall rules     print the exact rules it would install (iptables-restore --noflush input); changes nothing',
+    '  ftwall status [--json]   ask the running daemon: hosts identified and locked (time left, why), peers, packets',
+    '  ftwall unlock HOST       end the locks of that LAN host (IP) and forget it as a client (logged, saved)',
+    '  ftwall forget PEER       forget a peer, ip:port or ip (learned, confirmed or your own in peers.txt; logged, saved)',
+    '  ftwall cleanup           remove every rule, table and socket a crashed run left (refuses while one runs)',
+    '  ftwall doctor            check this host: capabilities, ip_forward, interfaces, iptables backend, modules,',
+    '                           conntrack, nftables, the state directory; one line each, with the fix',
     '  ftwall --help    this text',
     '  ftwall --version',
     '',
@@ -105,6 +115,33 @@ async function runWithTelemetry(telemetry: Awaited<ReturnType<typeof startTeleme
   return done;
 }
 
+/** FTWALL_CONTROL_SOCKET alone (the commands that talk to a daemon need no other setting). */
+function controlSocketPath(): string {
+  const setting = SETTINGS.controlSocket;
+  const path = setting.parse(process.env[setting.env] ?? setting.default);
+  if (!path) throw new ConfigError(`${setting.env} is empty: this daemon has no control channel`);
+  return path;
+}
+
+/** status, unlock, forget: one request to the running daemon over its control socket. */
+async function control(command: string, args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const operands = args.filter((arg) => arg !== '--json');
+  if (command !== 'status' && operands.length !== 1) {
+    process.stderr.write(`ftwall: usage: ftwall ${command} ${command === 'unlock' ? 'HOST' : 'PEER'}\n`);
+    return 2;
+  }
+  try {
+    const result = await askDaemon(controlSocketPath(), command, operands);
+    process.stdout.write(`${json || command !== 'status' ? JSON.stringify(result, null, json ? 2 : 0) : formatStatus(result as StatusReport)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ControlError)) throw error;
+    process.stderr.write(`ftwall: ${error.message}\n`);
+    return 1;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] ?? 'run';
   try {
@@ -117,6 +154,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'rules':
         return printRules();
+      case 'status': case 'unlock': case 'forget':
+        return await control(command, argv.slice(1));
+      case 'cleanup': {
+        const lines = await cleanup(controlSocketPath());
+        process.stdout.write(`${lines.length > 0 ? lines.join('\n') : 'nothing of ftwall was left'}\n`);
+        return 0;
+      }
+      case 'doctor': {
+        const checks = await doctor(loadConfig());
+        process.stdout.write(`${formatChecks(checks)}\n`);
+        return checks.every((check) => check.ok) ? 0 : 1;
+      }
       case 'run':
         return await runDaemon();
       default:

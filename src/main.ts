@@ -8,6 +8,9 @@
  * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
  * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
  */
+import { readFileSync } from 'node:fs';
+import { Operator, OperatorError, packetsByReason } from './control/operator.ts';
+import { closeControl, serveControl, type ControlRequest } from './control/channel.ts';
 import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
@@ -35,13 +38,15 @@ import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
-import { SharedCounters } from './telemetry/counters.ts';
+import { Counter, SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
@@ -59,6 +64,8 @@ export class Daemon {
   /** Features switched off at start because this host cannot run them: name -> why. */
   #featuresOff: Record<string, string> = {};
   #lock: net.Server | undefined;
+  #control: net.Server | undefined;
+  readonly #startedMs = Date.now();
   #http: http.Server | undefined;
   #pool: WorkerPool | undefined;
   #rules: IptablesRules | undefined;
@@ -149,6 +156,13 @@ export class Daemon {
       const missing = missingInterfaces(config.lanInterfaces);
       if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
       this.#lock = await acquireInstanceLock();
+      if (config.controlSocket) {
+        // Not a reason to leave the LAN unprotected: without it only the operator commands are missing.
+        this.#control = await serveControl(config.controlSocket, (request) => this.#operate(request)).catch((error: Error) => {
+          log.warn({ event: 'control_unavailable', path: config.controlSocket, error: error.message }, `no control channel (ftwall status, unlock, forget will not reach this daemon): cannot listen on ${config.controlSocket}: ${error.message}`);
+          return undefined;
+        });
+      }
       this.#http = await startHttpServer(config.httpAddress, this).catch((error: Error) => {
         throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
       });
@@ -201,6 +215,23 @@ export class Daemon {
     }
   }
 
+  /** A control-channel request (control/channel.ts): status, unlock HOST, forget PEER. */
+  #operate(request: ControlRequest): unknown {
+    const operator = new Operator({
+      state: this.state, version: VERSION, startedMs: this.#startedMs,
+      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
+      report: this.#report,
+      saveClients: () => this.#stores.saveClients(true),
+      compactPeers: (why) => this.#stores.compactPeers(why),
+    });
+    switch (request.command) {
+      case 'status': return operator.status();
+      case 'unlock': return operator.unlock(request.args[0] ?? '');
+      case 'forget': return operator.forget(request.args[0] ?? '');
+      default: throw new OperatorError(`unknown command ${request.command}`);
+    }
+  }
+
   #every(ms: number, run: () => void): void {
     const timer = setInterval(run, ms);
     timer.unref();
@@ -223,6 +254,8 @@ export class Daemon {
     this.#sink.clearClientDirectory();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.#http?.closeAllConnections();
+    closeControl(this.#control, this.#config.controlSocket);
+    this.#control = undefined;
     this.#lock?.close();
   }
 

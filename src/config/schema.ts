@@ -125,6 +125,11 @@ export const SETTINGS = {
     doc: 'Also send every log line to OpenTelemetry Logs (OTLP, per the OTEL_* variables), besides stdout.',
     parse: parseBoolean,
   }),
+  controlSocket: setting({
+    env: 'FTWALL_CONTROL_SOCKET', default: '/run/ftwall/control.sock',
+    doc: 'Unix socket of the local control channel (ftwall status, unlock, forget), in a directory only root may enter, mode 0600; empty: none.',
+    parse: parsePath,
+  }),
   httpAddress: setting({
     env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',
     doc: 'host:port of the HTTP endpoint serving /healthz, /readyz and /metrics (Prometheus text).',

@@ -34,7 +34,9 @@ export type FtEvent =
   | { event: 'probe_sent'; dest_ip: string; dest_port: number; src_port: number; proto: 'UDP'; dest_mac?: string }
   | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP' }
   | { event: 'client_forgotten'; src_ip: string; src_mac?: string; quiet_seconds: number }
-  | { event: 'peer_forgotten'; dest_ip: string; dest_port: number; confirmed: boolean; quiet_seconds: number };
+  | { event: 'peer_forgotten'; dest_ip: string; dest_port: number; confirmed: boolean; quiet_seconds: number }
+  | { event: 'operator_unlocked'; src_ip: string; src_mac?: string; was_locked: boolean; lock_seconds_left: number }
+  | { event: 'operator_forgot_peer'; dest_ip: string; dest_port: number; was: 'confirmed' | 'learned' | 'operator' };
 
 export type EventName = FtEvent['event'];
 

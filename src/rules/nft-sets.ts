@@ -220,6 +220,19 @@ export function updatesFor(event: FtEvent, nowMs: number): SetUpdate[] {
     }
     case 'lock_expired':
       return event.src_mac ? [{ set: 'locked', key: hostKey(event.src_ip, event.src_mac), seconds: null }] : [];
+    case 'client_forgotten':
+      return event.src_mac ? [{ set: 'clients', key: hostKey(event.src_ip, event.src_mac), seconds: null }] : [];
+    case 'operator_unlocked':
+      return event.src_mac ? [
+        { set: 'locked', key: hostKey(event.src_ip, event.src_mac), seconds: null },
+        { set: 'clients', key: hostKey(event.src_ip, event.src_mac), seconds: null },
+      ] : [];
+    case 'peer_forgotten':
+    case 'operator_forgot_peer':
+      return [
+        { set: 'peers', key: peerKey(event.dest_ip, event.dest_port), seconds: null },
+        { set: 'learned', key: peerKey(event.dest_ip, event.dest_port), seconds: null },
+      ];
     default:
       return [];
   }

@@ -8,11 +8,16 @@
  */
 import { hashKey, nextPowerOfTwo } from './shared-table.ts';
 
+/** The port word of a removed entry: no port is negative. */
+const REMOVED = -1;
+
 export class PinnedPeers {
   readonly #words: Int32Array;
   readonly #mask: number;
-  /** Peers in the set. */
-  readonly size: number;
+  /** Peers in the set (less those removed). */
+  get size(): number {
+    return Atomics.load(this.#words, 0);
+  }
 
   /** A buffer holding `peers` (ip as unsigned or signed 32-bit, port 1-65535; duplicates once). */
   static build(peers: ReadonlyArray<{ ip: number; port: number }>): SharedArrayBuffer {
@@ -44,7 +49,27 @@ export class PinnedPeers {
   constructor(buffer: SharedArrayBuffer) {
     this.#words = new Int32Array(buffer);
     this.#mask = this.#words[1]!;
-    this.size = this.#words[0]!;
+  }
+
+  /**
+   * Removes a peer (the operator's `ftwall forget`), for every thread at once: its entry keeps its
+   * place in the probe chain with port REMOVED, which no lookup matches.
+   */
+  remove(ip: number, port: number): boolean {
+    const words = this.#words;
+    ip |= 0;
+    let index = hashKey(ip, port) & this.#mask;
+    for (;;) {
+      const at = 2 + index * 2;
+      const stored = words[at + 1];
+      if (stored === 0) return false;
+      if (stored === port && words[at] === ip) {
+        Atomics.store(words, at + 1, REMOVED);
+        Atomics.sub(words, 0, 1);
+        return true;
+      }
+      index = (index + 1) & this.#mask;
+    }
   }
 
   has(ip: number, port: number): boolean {
@@ -65,7 +90,7 @@ export class PinnedPeers {
   forEach(visit: (ip: number, port: number) => void): void {
     const words = this.#words;
     for (let at = 2; at < words.length; at += 2) {
-      if (words[at + 1] !== 0) visit(words[at]! >>> 0, words[at + 1]!);
+      if (words[at + 1] !== 0 && words[at + 1] !== REMOVED) visit(words[at]! >>> 0, words[at + 1]!);
     }
   }
 }

@@ -22,7 +22,7 @@ export class Episodes {
 
   /** Updates spans for `event`; returns the span to log it in (if any). */
   onEvent(event: FtEvent, nowMs = Date.now()): Span | undefined {
-    if (event.event === 'peer_forgotten') return undefined;
+    if (event.event === 'peer_forgotten' || event.event === 'operator_forgot_peer') return undefined;
     const client = event.event === 'probe_sent' ? event.dest_ip : event.src_ip;
     if (!client) return undefined;
     switch (event.event) {
@@ -37,10 +37,10 @@ export class Episodes {
         span?.addEvent(event.event, event.dest_ip ? { 'destination.address': event.dest_ip, 'destination.port': Number(event.dest_port ?? 0) } : {});
         return span;
       }
-      case 'lock_expired': {
+      case 'lock_expired': case 'operator_unlocked': {
         const span = this.#locks.get(client);
         if (!span) return undefined;
-        span.addEvent('lock_expired');
+        span.addEvent(event.event);
         span.end();
         this.#locks.delete(client);
         return span;

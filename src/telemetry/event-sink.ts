@@ -19,7 +19,7 @@ import type { Logger } from './logger.ts';
 /** State-change log lines of one kind per second at most; the rest are counted and summarised. */
 export const EVENT_LINES_PER_SECOND = 50;
 /** Events that change nothing the client store keeps. */
-const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'peer_forgotten', 'safety_net_hit', 'probe_sent']);
+const PEER_EVENTS = new Set(['peer_learned', 'peer_confirmed', 'peer_forgotten', 'safety_net_hit', 'probe_sent', 'operator_forgot_peer']);
 
 /** What the sink writes to. */
 export interface EventSinkOptions {
@@ -67,7 +67,7 @@ export class EventSink {
     }
     if (!this.#clientDir) return;
     if (event.event === 'client_identified') this.#clientDir.add(event.src_ip, { mac: event.src_mac, port: event.src_port });
-    else if (event.event === 'lock_expired' || event.event === 'client_forgotten') this.#clientDir.remove(event.src_ip);
+    else if (event.event === 'lock_expired' || event.event === 'client_forgotten' || event.event === 'operator_unlocked') this.#clientDir.remove(event.src_ip);
   }
 
   /** Says how many log lines the rate limit held back since the last report (nothing when none). */

@@ -21,4 +21,6 @@ export const EVENT_MESSAGES: Record<EventName, string> = {
   peer_confirmed: 'FastTrack peer confirmed by a quorum of clients: now held back from every host',
   client_forgotten: 'FastTrack client forgotten: no FastTrack activity for FTWALL_CLIENT_QUIET_SECONDS',
   peer_forgotten: 'FastTrack peer forgotten: not seen for FTWALL_PEER_QUIET_SECONDS',
+  operator_unlocked: 'operator released the host (ftwall unlock): its lock ended, it is no longer identified',
+  operator_forgot_peer: 'operator forgot the peer (ftwall forget): no longer held back',
 };

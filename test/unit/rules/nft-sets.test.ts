@@ -81,6 +81,11 @@ test('events become set updates: clients, peers by quorum, locks to their end, e
     [{ event: 'lock_refreshed', lock_until: at(4.2), ...packet }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 5 + LOCK_MARGIN_SECONDS }]],
     [{ event: 'lock_started', lock_until: at(-1), ...packet }, []],
     [{ event: 'lock_expired', src_ip: '10.0.0.10', src_mac: '02:77:01:00:00:10', reason: 'lock_expired' }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }]],
+    [{ event: 'client_forgotten', src_ip: '10.0.0.10', src_mac: '02:77:01:00:00:10', quiet_seconds: 3600 }, [{ set: 'clients', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }]],
+    [{ event: 'operator_unlocked', src_ip: '10.0.0.10', src_mac: '02:77:01:00:00:10', was_locked: true, lock_seconds_left: 9 }, [
+      { set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }, { set: 'clients', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }]],
+    [{ event: 'operator_forgot_peer', dest_ip: '198.18.0.7', dest_port: 1214, was: 'operator' }, [
+      { set: 'peers', key: '198.18.0.7 . 1214', seconds: null }, { set: 'learned', key: '198.18.0.7 . 1214', seconds: null }]],
     [{ event: 'probe_sent', dest_ip: '10.0.0.10', dest_port: 3000, src_port: 41500, proto: 'UDP' }, []],
   ];
   for (const [event, expected] of cases) assert.deepEqual(updatesFor(event, NOW), expected, event.event);
