@@ -9,7 +9,7 @@ import * as apps from 'kubernetes-models/apps/v1';
 import * as core from 'kubernetes-models/v1';
 import { loadConfig } from '../../src/config/load.ts';
 import { SETTINGS } from '../../src/config/schema.ts';
-import { CHART, helm, render, type Manifest } from '../helpers/helm.ts';
+import { CHART, helm, render, valuesFile, type Manifest } from '../helpers/helm.ts';
 
 const CI_VALUES = readdirSync(`${CHART}/ci`).map((file) => `${CHART}/ci/${file}`);
 const daemonSet = (manifests: Manifest[]) => manifests.find((m) => m.kind === 'DaemonSet')!;
@@ -41,13 +41,15 @@ test('rendered manifests are valid Kubernetes objects (default and non-default v
   }
 });
 
-test('the DaemonSet: host network, NET_ADMIN and NET_RAW only, every node, xtables lock, probes, grace period', () => {
+test('the DaemonSet: host network, NET_ADMIN and NET_RAW only, seccomp RuntimeDefault, selected nodes with every taint tolerated, xtables lock, probes, grace period', () => {
   const spec = daemonSet(render(['-f', `${CHART}/ci/default-values.yaml`])).spec.template.spec;
   const container = spec.containers[0];
   assert.equal(spec.hostNetwork, true);
   assert.equal(spec.dnsPolicy, 'ClusterFirstWithHostNet');
   assert.equal(spec.priorityClassName, 'system-node-critical');
   assert.deepEqual(spec.tolerations, [{ operator: 'Exists' }]);
+  assert.deepEqual(spec.nodeSelector, { 'ftwall-lan': 'true' });
+  assert.deepEqual(spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
   assert.ok(spec.terminationGracePeriodSeconds >= 30);
   assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
   assert.equal(container.securityContext.privileged, false);
@@ -61,6 +63,19 @@ test('the DaemonSet: host network, NET_ADMIN and NET_RAW only, every node, xtabl
   assert.equal(full.containers[0].securityContext.privileged, true, 'privileged by value');
   assert.equal(full.containers[0].readinessProbe.httpGet.port, 9500, 'probes follow the configured port');
   assert.deepEqual(full.nodeSelector, { 'node-role.kubernetes.io/edge': '' });
+});
+
+test('node selection is required: an empty nodeSelector refuses to render and says why; a required node affinity also does', () => {
+  const lan = ['--set', 'config.FTWALL_LAN_INTERFACE=eth1'];
+  assert.throws(() => render(lan), /nodeSelector is required: ftwall must run only on the nodes that route the LAN.*crash-loops/);
+  const spec = daemonSet(render([...lan, '--set-string', 'nodeSelector.ftwall-lan=true'])).spec.template.spec;
+  assert.deepEqual(spec.nodeSelector, { 'ftwall-lan': 'true' });
+  const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'ftwall-lan', operator: 'Exists' }] }] } } };
+  const byAffinity = daemonSet(render([...lan, '-f', valuesFile({ affinity })])).spec.template.spec;
+  assert.deepEqual(byAffinity.affinity, affinity);
+  assert.equal(byAffinity.nodeSelector, undefined);
+  const preferredOnly = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0] }] } };
+  assert.throws(() => render([...lan, '-f', valuesFile({ affinity: preferredOnly })]), /nodeSelector is required/, 'a preference does not keep it off other nodes');
 });
 
 test('every FTWALL_* setting is a chart value, and the rendered environment is one ftwall accepts', () => {

