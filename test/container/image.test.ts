@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Dockerd, dockerAvailable } from '../helpers/dockerd.ts';
 import { Emulator, Supernodes } from '../../lab/fasttrack/scenario.ts';
-import { render } from '../helpers/helm.ts';
+import { POD_FIELDS, kubeletEnv, render, type EnvVar } from '../helpers/helm.ts';
 import { Podman, podmanAvailable } from '../helpers/podman.ts';
 import { stringify } from 'yaml';
 import { JsonLines } from '../../lab/json-lines.ts';
@@ -147,9 +147,14 @@ describe('container image, compose and Helm pod', { skip: missing }, () => {
       '-f', `${ROOT}/helm/ftwall/ci/default-values.yaml`, '--set', 'config.FTWALL_LAN_INTERFACE=lan0',
       '--set', 'image.repository=localhost/ftwall', '--set', 'image.tag=test', '--set', 'image.pullPolicy=Never',
       '--set', `state.hostPath=${bed.tempDir}/state`, '--set', `xtablesLockPath=${bed.tempDir}/xtables.lock`,
-      '--set', 'otel.OTEL_SDK_DISABLED=true',
+      '--set', 'otel.OTEL_SDK_DISABLED=true', '--set', 'http.host=127.0.0.1',
     ]);
     const template = manifests.find((m) => m.kind === 'DaemonSet')!.spec.template;
+    // podman kube play resolves only some downward-API fields (not spec.nodeName, metadata.namespace
+    // or status.hostIP): hand it the values a kubelet would have set on this node.
+    const container = template.spec.containers[0];
+    const env = kubeletEnv(container.env as EnvVar[], { ...POD_FIELDS, 'spec.nodeName': 'router', 'metadata.name': 'ftwall', 'status.hostIP': '127.0.0.1' });
+    container.env = Object.entries(env).map(([name, value]) => ({ name, value }));
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ftwall', labels: template.metadata.labels }, spec: template.spec };
     const file = `${bed.tempDir}/pod.yaml`;
     writeFileSync(file, stringify(pod));

@@ -9,13 +9,26 @@ import * as apps from 'kubernetes-models/apps/v1';
 import * as core from 'kubernetes-models/v1';
 import { loadConfig } from '../../src/config/load.ts';
 import { SETTINGS } from '../../src/config/schema.ts';
-import { CHART, helm, render, valuesFile, type Manifest } from '../helpers/helm.ts';
+import { envDetector } from '@opentelemetry/resources';
+import { CHART, POD_FIELDS, helm, kubeletEnv, render, valuesFile, type EnvVar, type Manifest } from '../helpers/helm.ts';
 
 const CI_VALUES = readdirSync(`${CHART}/ci`).map((file) => `${CHART}/ci/${file}`);
 const daemonSet = (manifests: Manifest[]) => manifests.find((m) => m.kind === 'DaemonSet')!;
-const envOf = (manifests: Manifest[]) => Object.fromEntries(
-  (daemonSet(manifests).spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
-);
+/** The ftwall container's environment as the kubelet of POD_FIELDS' node would set it. */
+const envOf = (manifests: Manifest[], fields = POD_FIELDS) => kubeletEnv(daemonSet(manifests).spec.template.spec.containers[0].env as EnvVar[], fields);
+/** The OpenTelemetry resource attributes ftwall's own detector reads from that environment. */
+function resourceOf(env: Record<string, string>): Record<string, unknown> {
+  const saved = { attributes: process.env.OTEL_RESOURCE_ATTRIBUTES, name: process.env.OTEL_SERVICE_NAME };
+  try {
+    process.env.OTEL_RESOURCE_ATTRIBUTES = env.OTEL_RESOURCE_ATTRIBUTES;
+    process.env.OTEL_SERVICE_NAME = env.OTEL_SERVICE_NAME;
+    return envDetector.detect().attributes ?? {};
+  } finally {
+    for (const [name, value] of [['OTEL_RESOURCE_ATTRIBUTES', saved.attributes], ['OTEL_SERVICE_NAME', saved.name]] as const) {
+      if (value === undefined) delete process.env[name]; else process.env[name] = value;
+    }
+  }
+}
 
 test('helm lint passes with every ci values file', () => {
   for (const values of CI_VALUES) {
@@ -56,12 +69,13 @@ test('the DaemonSet: host network, NET_ADMIN and NET_RAW only, seccomp RuntimeDe
   assert.equal(container.securityContext.readOnlyRootFilesystem, true);
   assert.ok(container.volumeMounts.some((m: { mountPath: string }) => m.mountPath === '/run/xtables.lock'));
   assert.equal(spec.volumes.find((v: { name: string }) => v.name === 'xtables-lock').hostPath.path, '/run/xtables.lock');
-  assert.deepEqual(container.readinessProbe.httpGet, { host: '127.0.0.1', port: 9490, path: '/readyz' });
-  assert.deepEqual(container.livenessProbe.httpGet, { host: '127.0.0.1', port: 9490, path: '/healthz' });
+  // No host: the kubelet calls the pod's IP, with host networking the node's address ftwall listens on.
+  assert.deepEqual(container.readinessProbe.httpGet, { port: 9490, path: '/readyz' });
+  assert.deepEqual(container.livenessProbe.httpGet, { port: 9490, path: '/healthz' });
 
   const full = daemonSet(render(['-f', `${CHART}/ci/full-values.yaml`])).spec.template.spec;
   assert.equal(full.containers[0].securityContext.privileged, true, 'privileged by value');
-  assert.equal(full.containers[0].readinessProbe.httpGet.port, 9500, 'probes follow the configured port');
+  assert.deepEqual(full.containers[0].readinessProbe.httpGet, { host: '127.0.0.1', port: 9500, path: '/readyz' }, 'probes follow the configured address (0.0.0.0: loopback)');
   assert.deepEqual(full.nodeSelector, { 'node-role.kubernetes.io/edge': '' });
 });
 
@@ -101,6 +115,49 @@ test('every FTWALL_* setting is a chart value, and the rendered environment is o
       assert.equal(config.mark, 0x100000);
     }
   }
+});
+
+test('the downward API: metrics on the node\'s own address, and each pod its own OpenTelemetry resource', () => {
+  const manifests = render(['-f', `${CHART}/ci/default-values.yaml`]);
+  const env = envOf(manifests);
+  assert.equal(env.FTWALL_HTTP_ADDRESS, '[192.0.2.10]:9490', 'status.hostIP, expanded by the kubelet');
+  assert.deepEqual(loadConfig(env).httpAddress, { host: '192.0.2.10', port: 9490 }, 'ftwall accepts a bracketed IPv4 address');
+  const v6 = envOf(manifests, { ...POD_FIELDS, 'status.hostIP': '2001:db8::10' });
+  assert.deepEqual(loadConfig(v6).httpAddress, { host: '2001:db8::10', port: 9490 }, 'and an IPv6 node address');
+  for (const host of ['127.0.0.1', '0.0.0.0', '::']) {
+    assert.equal(loadConfig(envOf(render(['-f', `${CHART}/ci/default-values.yaml`, '--set', `http.host=${host}`]))).httpAddress.host, host);
+  }
+
+  assert.deepEqual(resourceOf(env), {
+    'service.name': 'ftwall',
+    'service.version': '0.1.0',
+    'service.instance.id': POD_FIELDS['metadata.uid'],
+    'k8s.namespace.name': 'edge',
+    'k8s.node.name': 'edge-1',
+    'k8s.pod.name': 'ftwall-x7k2p',
+    'k8s.pod.uid': POD_FIELDS['metadata.uid'],
+    'k8s.daemonset.name': 'ftwall',
+    'k8s.container.name': 'ftwall',
+  });
+  const other = resourceOf(envOf(manifests, { ...POD_FIELDS, 'spec.nodeName': 'edge-2', 'metadata.uid': '0d4e8b1a-7c2f-4a6e-b3d9-5f1a2c3e4b6d' }));
+  assert.equal(other['k8s.node.name'], 'edge-2');
+  assert.notEqual(other['service.instance.id'], POD_FIELDS['metadata.uid'], 'pods on two nodes export distinct series');
+
+  const custom = resourceOf(envOf(render(['-f', `${CHART}/ci/default-values.yaml`, '--set', 'image.tag=1.2.3',
+    '-f', valuesFile({ otel: { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,k8s.cluster.name=branch-7' } })])));
+  assert.equal(custom['service.version'], '1.2.3', 'service.version follows the image tag');
+  assert.equal(custom['deployment.environment.name'], 'prod');
+  assert.equal(custom['k8s.cluster.name'], 'branch-7');
+  assert.equal(custom['k8s.node.name'], 'edge-1', 'the chart\'s attributes stay');
+});
+
+test('the ServiceMonitor scrapes the nodes\' addresses with a node label, and refuses a loopback address', () => {
+  const manifests = render(['-f', `${CHART}/ci/default-values.yaml`, '--set', 'serviceMonitor.enabled=true']);
+  const monitor = manifests.find((m) => m.kind === 'ServiceMonitor')!;
+  assert.deepEqual(monitor.spec.endpoints[0].relabelings, [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }]);
+  assert.equal(manifests.find((m) => m.kind === 'Service')!.spec.clusterIP, 'None', 'endpoints are the pods\' (the nodes\') addresses');
+  assert.throws(() => render(['-f', `${CHART}/ci/default-values.yaml`, '--set', 'serviceMonitor.enabled=true', '--set', 'http.host=127.0.0.1']),
+    /serviceMonitor.enabled needs \/metrics where Prometheus can reach it, but http.host 127.0.0.1 is the node's loopback/);
 });
 
 test('values.schema.json rejects bad values; a missing LAN interface fails with a clear message', () => {

@@ -32,3 +32,33 @@ export function valuesFile(values: object): string {
   writeFileSync(file, JSON.stringify(values));
   return file;
 }
+
+export type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
+
+/** Pod fields the downward API hands a pod, as one node's kubelet would. */
+export const POD_FIELDS: Record<string, string> = {
+  'spec.nodeName': 'edge-1',
+  'metadata.name': 'ftwall-x7k2p',
+  'metadata.uid': '6f1c2a9e-3b7d-4c5e-9a81-2d4f6b8c0e13',
+  'metadata.namespace': 'edge',
+  'status.hostIP': '192.0.2.10',
+};
+
+/**
+ * A container's environment as the kubelet sets it: fieldRef values from `fields`, and $(NAME) in a
+ * value replaced by an earlier variable's value ($$ escapes; an unknown name is left as written).
+ */
+export function kubeletEnv(env: EnvVar[], fields: Record<string, string> = POD_FIELDS): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const variable of env) {
+    if (variable.valueFrom) {
+      const path = variable.valueFrom.fieldRef?.fieldPath;
+      if (path === undefined || !(path in fields)) throw new Error(`${variable.name}: no value for ${JSON.stringify(variable.valueFrom)}`);
+      result[variable.name] = fields[path]!;
+      continue;
+    }
+    result[variable.name] = (variable.value ?? '').replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g,
+      (whole, name?: string) => (name === undefined ? '$' : result[name] ?? whole));
+  }
+  return result;
+}
