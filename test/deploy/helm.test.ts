@@ -2,7 +2,10 @@
 // The Helm chart: lint, render with default and non-default values, validate against Kubernetes
 // schemas, check the DaemonSet's policy, and prove the rendered environment is one ftwall accepts.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +277,51 @@ test('the dashboard ConfigMap holds deploy/grafana\'s dashboard for Grafana\'s s
   assert.equal(map.data['ftwall.json'], dashboard.replace(/\n$/, ''));
   assert.equal(JSON.parse(map.data['ftwall.json']).uid, 'ftwall');
   assert.equal(render(['-f', `${CHART}/ci/default-values.yaml`]).find((m) => m.kind === 'ConfigMap'), undefined, 'off by default');
+});
+
+test('helm test: a hook pod on a selected node checks the node\'s /readyz and /metrics', async () => {
+  const pod = render(['-f', `${CHART}/ci/default-values.yaml`]).find((m) => m.kind === 'Pod')!;
+  assert.equal(pod.metadata.annotations['helm.sh/hook'], 'test');
+  assert.equal(pod.spec.hostNetwork, true);
+  assert.deepEqual(pod.spec.nodeSelector, { 'ftwall-lan': 'true' }, 'it lands where ftwall runs');
+  assert.deepEqual(pod.spec.tolerations, [{ operator: 'Exists' }]);
+  assert.deepEqual(pod.spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+  assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+  const container = pod.spec.containers[0];
+  assert.equal(container.image, 'ftwall:0.1.0', 'ftwall\'s own image, which has node');
+  assert.deepEqual(container.command.slice(0, 2), ['node', '-e']);
+
+  // Its script, run here against a stand-in ftwall on loopback (the pod's env as a kubelet sets it).
+  let ready = 200;
+  const server = createServer((request, response) => {
+    if (request.url === '/readyz') response.writeHead(ready).end(ready === 200 ? 'ready' : 'not ready');
+    else if (request.url === '/metrics') response.writeHead(200, { 'content-type': 'text/plain' }).end('# HELP ftwall_peers FastTrack peers known\nftwall_peers 3\n');
+    else response.writeHead(404).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const run = async (values: string[], fields = POD_FIELDS) => {
+      const env = kubeletEnv(render(['-f', `${CHART}/ci/default-values.yaml`, ...values]).find((m) => m.kind === 'Pod')!.spec.containers[0].env, fields);
+      return new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(process.execPath, container.command.slice(1), { env: { ...env, PATH: process.env.PATH } }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
+        });
+      });
+    };
+    const byHostIP = await run(['--set', `http.port=${port}`], { ...POD_FIELDS, 'status.hostIP': '127.0.0.1' });
+    assert.equal(byHostIP.code, 0, byHostIP.output);
+    assert.match(byHostIP.output, /ready, 1 ftwall samples/);
+    const byLoopback = await run(['--set', `http.port=${port}`, '--set', 'http.host=0.0.0.0']);
+    assert.equal(byLoopback.code, 0, `0.0.0.0: the test calls 127.0.0.1 ${byLoopback.output}`);
+    ready = 503;
+    const notReady = await run(['--set', `http.port=${port}`], { ...POD_FIELDS, 'status.hostIP': '127.0.0.1' });
+    assert.equal(notReady.code, 1);
+    assert.match(notReady.output, /\/readyz answered 503: not ready/);
+  } finally {
+    server.close();
+  }
 });
 
 test('values.schema.json rejects bad values; a missing LAN interface fails with a clear message', () => {
