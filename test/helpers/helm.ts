@@ -17,7 +17,7 @@ export function helm(args: string[]): { status: number | null; stdout: string; s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export type Manifest = { kind: string; apiVersion: string; metadata: { name: string }; [key: string]: any };
+export type Manifest = { kind: string; apiVersion: string; metadata: { name: string; [key: string]: any }; [key: string]: any };
 
 /** `helm template` with extra arguments; throws with helm's message on failure. */
 export function render(args: string[]): Manifest[] {
