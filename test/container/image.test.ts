@@ -64,6 +64,8 @@ describe('container image, compose and Helm pod', { skip: missing }, () => {
     assert.deepEqual(inspect.Config.Entrypoint, ['node', '/opt/ftwall/dist/cli.js']);
     assert.match(inspect.Config.Healthcheck.Test.join(' '), /healthz/);
     assert.equal(inspect.Config.StopSignal, 'SIGTERM');
+    assert.equal(inspect.Config.Labels['org.opencontainers.image.licenses'], 'GPL-2.0-or-later');
+    assert.match(inspect.Config.Labels['org.opencontainers.image.version'], /^\d+\.\d+\.\d+/);
   });
 
   test('with NET_ADMIN and NET_RAW only, read-only, in the router namespace: FastTrack blocked; docker stop restores iptables', async () => {
