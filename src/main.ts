@@ -67,6 +67,7 @@ export class Daemon {
   #neighbours: NeighbourWatcher | undefined;
   readonly #decay: DecaySweep;
   #kernelSets: KernelSets | undefined;
+  #watchdog: RulesWatchdog | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -101,6 +102,8 @@ export class Daemon {
       neighbours: () => this.#neighbours?.count ?? 0,
       kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
       kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
+      rulesReinstalled: () => ({ iptables: this.#watchdog?.reinstalled ?? 0, nftables: this.#kernelSets?.reinstalled ?? 0 }),
+      workersRestarted: () => this.#pool?.restarted ?? 0,
     };
   }
 
@@ -181,7 +184,7 @@ export class Daemon {
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
-      const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
+      const watchdog = this.#watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
       if (config.lockSeconds > 0) {
         const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },

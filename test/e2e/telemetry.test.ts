@@ -78,7 +78,7 @@ describe('telemetry', { skip }, () => {
   });
 
   test('OTLP metrics arrive with the expected names', async () => {
-    const expected = ['ftwall.packets', 'ftwall.peers', 'ftwall.clients.locked', 'ftwall.spoofs', 'ftwall.probes.sent', 'ftwall.probes.answered', 'ftwall.decision.duration.seconds', 'ftwall.batch.size', 'ftwall.queue.packets', 'ftwall.queue.dropped', 'ftwall.queue.user_dropped'];
+    const expected = ['ftwall.packets', 'ftwall.peers', 'ftwall.clients.locked', 'ftwall.spoofs', 'ftwall.probes.sent', 'ftwall.probes.answered', 'ftwall.decision.duration.seconds', 'ftwall.batch.size', 'ftwall.queue.packets', 'ftwall.queue.dropped', 'ftwall.queue.user_dropped', 'ftwall.rules.reinstalled', 'ftwall.workers.restarted'];
     const line = await received.waitFor((l) => l.kind === 'metrics' && expected.every((name) => (l.names as string[]).includes(name)), 15_000, 'every metric');
     assert.equal(line.service, 'ftwall');
   });
