@@ -34,6 +34,16 @@ COPY --from=build /build/packages/nfqueue-bindings/package.json packages/nfqueue
 COPY --from=build /build/packages/nfqueue-bindings/dist packages/nfqueue-bindings/dist
 COPY --from=build /build/packages/nfqueue-bindings/build/Release/nfqueue_bindings.node packages/nfqueue-bindings/build/Release/
 COPY LICENSE README.md ./
+# OCI labels, after the layers that take long, so a new version rebuilds none of them. VERSION
+# follows package.json (a test holds it); SOURCE is where this tree is published:
+# --build-arg SOURCE=<repository URL> (empty when not given, rather than a guessed address).
+ARG VERSION=0.1.0
+ARG SOURCE=
+LABEL org.opencontainers.image.title="ftwall" \
+      org.opencontainers.image.description="Stops FastTrack (Kazaa, iMesh, Grokster) clients on a LAN from reaching peers outside: an NFQUEUE network function for Linux routers" \
+      org.opencontainers.image.licenses="GPL-2.0-or-later" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="${SOURCE}"
 ENV NODE_ENV=production \
     FTWALL_STATE_DIR=/var/lib/ftwall
 VOLUME /var/lib/ftwall
