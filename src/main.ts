@@ -74,6 +74,7 @@ export class Daemon {
   #neighbours: NeighbourWatcher | undefined;
   readonly #decay: DecaySweep;
   #kernelSets: KernelSets | undefined;
+  #watchdog: RulesWatchdog | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -108,6 +109,8 @@ export class Daemon {
       neighbours: () => this.#neighbours?.count ?? 0,
       kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
       kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
+      rulesReinstalled: () => ({ iptables: this.#watchdog?.reinstalled ?? 0, nftables: this.#kernelSets?.reinstalled ?? 0 }),
+      workersRestarted: () => this.#pool?.restarted ?? 0,
     };
   }
 
@@ -195,7 +198,7 @@ export class Daemon {
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
-      const watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
+      const watchdog = this.#watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
       if (config.lockSeconds > 0) {
         const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },

@@ -47,6 +47,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #options: Required<PoolOptions>;
   readonly #slots: Slot[];
   #closed = false;
+  /** Workers restarted (reading their queue again after dying) since start. */
+  restarted = 0;
 
   constructor(options: PoolOptions) {
     super();
@@ -81,6 +83,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         } else if (message.type === 'ready') {
           slot.ready = true;
           settled = true;
+          if (slot.restarts > 0) this.restarted++;
           this.emit('ready', slot.init.queue, slot.restarts);
           resolve();
         } else if (message.type === 'fatal') {

@@ -104,6 +104,8 @@ export class KernelSets {
   readonly dropped: Record<KernelDropReason, number> = { client_locked: 0, known_peer: 0, unconfirmed_peer: 0, source_limited: 0, answer_limited: 0 };
   /** Transactions by outcome (applied, failed), and peer or client elements skipped over the rate. */
   readonly updates = { applied: 0, failed: 0, skipped: 0 };
+  /** Times check() put the table back since start (the ftwall.rules.reinstalled metric). */
+  reinstalled = 0;
   readonly #bucket = new TokenBucket(PEER_ELEMENTS_PER_SECOND);
 
   constructor(options: KernelSetsOptions) {
@@ -244,6 +246,7 @@ export class KernelSets {
     if (!intact) {
       try {
         await this.install();
+        this.reinstalled++;
         this.#log.warn({ event: 'kernel_sets_reinstalled' }, 'ftwall\'s nftables table was changed or removed by someone else; reinstalled with the sets reloaded');
       } catch (error) {
         this.#failed('reinstall', error as Error, nowMs);

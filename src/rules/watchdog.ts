@@ -39,6 +39,8 @@ export interface RulesWatchdogOptions {
 /** Checks, and if need be reinstalls, one installed plan; check() runs every RULES_CHECK_INTERVAL_MS. */
 export class RulesWatchdog {
   readonly #options: RulesWatchdogOptions;
+  /** Times the plan was put back since start (the ftwall.rules.reinstalled metric). */
+  reinstalled = 0;
 
   constructor(options: RulesWatchdogOptions) {
     this.#options = options;
@@ -52,6 +54,7 @@ export class RulesWatchdog {
       overflow.update(queuedByRules, kernelQueues());
       if (installed) return;
       rules.install(plan);
+      this.reinstalled++;
       log.warn({ event: 'rules_reinstalled' }, 'ftwall rules were changed or removed by someone else; reinstalled');
     } catch (error) {
       log.error({ event: 'rules_check_failed', error: (error as Error).message }, 'rules check failed');

@@ -6,11 +6,12 @@
  * Written whole to a file beside it, then renamed over it: a crash leaves the old or the new file,
  * never half of one. A file that cannot be parsed is reported and ignored (the run starts empty).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ipFromString, ipToString, macKey } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
 import { ClientStatus } from '../core/types.ts';
+import { replaceFile, type AtomicFs } from './atomic-file.ts';
 import { NOT_FOUND } from './shared-table.ts';
 import { Client, loadSeed, storeSeed, type SharedState } from './shared-state.ts';
 
@@ -94,8 +95,11 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
 export class ClientStore {
   readonly path: string;
 
-  constructor(path: string) {
+  readonly #fs: AtomicFs | undefined;
+
+  constructor(path: string, fs?: AtomicFs) {
     this.path = path;
+    this.#fs = fs;
   }
 
   /** The stored clients; [] when there is no file. Throws on a file that is not ours. */
@@ -113,9 +117,8 @@ export class ClientStore {
     return parsed.clients;
   }
 
+  /** Replaces the file: written beside it, fsynced, then renamed over it. */
   save(clients: readonly StoredClient[]): void {
-    const temporary = `${this.path}.new`;
-    writeFileSync(temporary, `${JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), clients })}\n`);
-    renameSync(temporary, this.path);
+    replaceFile(this.path, `${JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), clients })}\n`, this.#fs);
   }
 }

@@ -12,9 +12,10 @@
  * and corrupt lines are skipped with a warning naming the line. The file never grows past a bound:
  * when it reaches it, it is rewritten (atomically) from what ftwall remembers, the operator's first.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ipFromString } from '../core/packet.ts';
+import { replaceFile, type AtomicFs } from './atomic-file.ts';
 
 /** How a stored peer is held: the operator's (pinned), confirmed by a quorum, or learned. */
 export type PeerKind = 'pinned' | 'confirmed' | 'learned';
@@ -62,10 +63,12 @@ export class PeerStore {
   readonly maxLines: number;
   #lines = 0;
   #needsNewline = false;
+  readonly #fs: AtomicFs | undefined;
 
-  constructor(path: string, maxLines = Number.POSITIVE_INFINITY) {
+  constructor(path: string, maxLines = Number.POSITIVE_INFINITY, fs?: AtomicFs) {
     this.path = path;
     this.maxLines = maxLines;
+    this.#fs = fs;
   }
 
   /** Reads the store (missing file: empty). Creates its directory. */
@@ -98,11 +101,9 @@ export class PeerStore {
     this.#lines += lines.length;
   }
 
-  /** Replaces the file's contents with `lines`: written beside it, then renamed over it. */
+  /** Replaces the file's contents with `lines`: written beside it, fsynced, then renamed over it. */
   rewrite(lines: string[]): void {
-    const temporary = `${this.path}.new`;
-    writeFileSync(temporary, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
-    renameSync(temporary, this.path);
+    replaceFile(this.path, lines.length === 0 ? '' : `${lines.join('\n')}\n`, this.#fs);
     this.#lines = lines.length;
     this.#needsNewline = false;
   }

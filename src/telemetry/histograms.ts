@@ -13,9 +13,14 @@ export interface HistogramSpec {
   boundaries: readonly number[];
 }
 
-/** Seconds per decision (per packet, averaged over its batch; workers time a sample of batches). */
+/**
+ * Seconds per decision (per packet, averaged over its batch; workers time a sample of batches).
+ * The unit is in the name so that both paths give one Prometheus name, ftwall_decision_duration_seconds:
+ * /metrics (the JS exporter only replaces the dots) and OTLP through a collector or a Prometheus
+ * OTLP receiver (which append the unit's suffix unless the name already ends with it).
+ */
 export const DECISION_SECONDS: HistogramSpec = {
-  name: 'ftwall.decision.duration', description: 'Time to decide one packet (parse, decide, apply), averaged over its batch (a sample of batches)', unit: 's',
+  name: 'ftwall.decision.duration.seconds', description: 'Time to decide one packet (parse, decide, apply), averaged over its batch (a sample of batches)', unit: 's',
   boundaries: [2.5e-7, 5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2.5e-4, 1e-3],
 };
 /** Packets per batch. */

@@ -39,6 +39,10 @@ export interface MetricsSource {
   kernelDropped(): Record<string, number>;
   /** Kernel set transactions (applied, failed) and elements skipped over their rate (skipped). */
   kernelSetUpdates(): Record<string, number>;
+  /** Times ftwall's rules were put back after someone changed or removed them: iptables (the rules watchdog), nftables (the kernel sets' table). */
+  rulesReinstalled(): { iptables: number; nftables: number };
+  /** Workers restarted after dying. */
+  workersRestarted(): number;
 }
 
 /** Lets metrics be registered at SDK start, before the daemon that feeds them exists. */
@@ -75,6 +79,8 @@ export class MetricsBridge implements MetricProducer {
     const featureOff = meter.createObservableGauge('ftwall.feature.off', { description: 'Features switched off at start because this host cannot run them (1 per feature; the feature_off warning says why)', unit: '{feature}' });
     const kernelDropped = meter.createObservableCounter('ftwall.kernel.dropped', { description: 'Packets ftwall\'s nftables rules dropped without the queue, by reason (client_locked, known_peer, unconfirmed_peer: the queue did not decide them; source_limited: a host\'s new flows over FTWALL_SOURCE_LIMIT; answer_limited: a host\'s datagrams to the probe ports over 10 a second, guesses at a probe\'s port); in monitor mode counted, not dropped', unit: '{packet}' });
     const kernelUpdates = meter.createObservableCounter('ftwall.kernel_sets.updates', { description: 'Transactions on ftwall\'s nftables sets by outcome (applied, failed), and peer or client elements not sent because they came faster than 2000/s (skipped: the queue holds them; the 15-minute reload brings them)', unit: '{update}' });
+    const reinstalled = meter.createObservableCounter('ftwall.rules.reinstalled', { description: 'Times ftwall\'s rules were put back after someone changed or removed them, by rules (iptables: the rules watchdog; nftables: ftwall\'s nftables table)', unit: '{reinstall}' });
+    const restarted = meter.createObservableCounter('ftwall.workers.restarted', { description: 'Worker threads restarted after dying (their queue passed traffic meanwhile)', unit: '{restart}' });
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
       if (!source) return;
@@ -105,6 +111,8 @@ export class MetricsBridge implements MetricProducer {
       result.observe(neighbours, source.neighbours());
       for (const [reason, value] of Object.entries(source.kernelDropped())) result.observe(kernelDropped, value, { reason });
       for (const [outcome, value] of Object.entries(source.kernelSetUpdates())) result.observe(kernelUpdates, value, { outcome });
+      for (const [rules, value] of Object.entries(source.rulesReinstalled())) result.observe(reinstalled, value, { rules });
+      result.observe(restarted, source.workersRestarted());
       for (const queue of source.kernelQueues()) {
         const attributes = { queue: queue.queue };
         result.observe(queued, queue.idSequence, attributes);
@@ -112,7 +120,7 @@ export class MetricsBridge implements MetricProducer {
         result.observe(queueDropped, queue.queueDropped, attributes);
         result.observe(userDropped, queue.userDropped, attributes);
       }
-    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, clientsForgotten, peersForgotten, neighbours, kernelDropped, kernelUpdates]);
+    }, [packets, peers, locked, spoofs, probes, probesSkipped, suppressed, answers, errors, starts, overflow, queued, waiting, queueDropped, userDropped, flowCuts, featureOff, clientsForgotten, peersForgotten, neighbours, kernelDropped, kernelUpdates, reinstalled, restarted]);
   }
 
   /** MetricProducer: the workers' histograms, cumulative since start. */

@@ -78,7 +78,7 @@ describe('telemetry', { skip }, () => {
   });
 
   test('OTLP metrics arrive with the expected names', async () => {
-    const expected = ['ftwall.packets', 'ftwall.peers', 'ftwall.clients.locked', 'ftwall.spoofs', 'ftwall.probes.sent', 'ftwall.probes.answered', 'ftwall.decision.duration', 'ftwall.batch.size', 'ftwall.queue.packets', 'ftwall.queue.dropped', 'ftwall.queue.user_dropped'];
+    const expected = ['ftwall.packets', 'ftwall.peers', 'ftwall.clients.locked', 'ftwall.spoofs', 'ftwall.probes.sent', 'ftwall.probes.answered', 'ftwall.decision.duration.seconds', 'ftwall.batch.size', 'ftwall.queue.packets', 'ftwall.queue.dropped', 'ftwall.queue.user_dropped', 'ftwall.rules.reinstalled', 'ftwall.workers.restarted'];
     const line = await received.waitFor((l) => l.kind === 'metrics' && expected.every((name) => (l.names as string[]).includes(name)), 15_000, 'every metric');
     assert.equal(line.service, 'ftwall');
   });
@@ -88,7 +88,7 @@ describe('telemetry', { skip }, () => {
     assert.equal(status, 200);
     assert.match(body, /ftwall_packets_total\{[^}]*reason="fasttrack_udp"[^}]*\} [1-9]/);
     assert.match(body, /\nftwall_peers\{[^}]*\} 15\n/, '15 pinged addresses (a quarter of 20 hidden)');
-    assert.match(body, /ftwall_decision_duration(_seconds)?_bucket\{[^}]*le="/);
+    assert.match(body, /ftwall_decision_duration_seconds_bucket\{[^}]*le="/);
     assert.match(body, /ftwall_batch_size_count\{[^}]*\} [1-9]/);
     assert.match(body, /service_name="ftwall"/);
     assert.match(body, /ftwall_queue_packets_total\{[^}]*queue="1214"/);

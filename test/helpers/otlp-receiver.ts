@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * A minimal OTLP/HTTP receiver for tests: `node otlp-receiver.ts bind=127.0.0.1:4318`. Decodes
- * http/protobuf requests with OpenTelemetry's own generated protobuf code and prints one JSON line
- * per request: {kind:'traces', spans:[...]}, {kind:'metrics', names:[...]}, {kind:'logs', records:[...]}.
+ * http/protobuf requests with protobufjs and the official OTLP schema (opentelemetry-proto v1.11.0,
+ * test/fixtures/otlp-proto) and prints one JSON line per request: {kind:'traces', spans:[...]},
+ * {kind:'metrics', names:[...]}, {kind:'logs', records:[...]}. (The OpenTelemetry JS packages no
+ * longer ship a decoder; an old one brought a second copy of the SDK and peer-dependency warnings.)
  */
-import { createRequire } from 'node:module';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import protobuf from 'protobufjs';
 
-interface ProtoType { decode(buffer: Uint8Array): unknown; toObject(message: unknown, options: Record<string, unknown>): Record<string, unknown> }
-const require = createRequire(import.meta.url);
-const root = require('otlp-proto-decoder/build/src/generated/root.js') as { opentelemetry: { proto: { collector: Record<string, Record<string, Record<string, ProtoType>>> } } };
-const collector = root.opentelemetry.proto.collector;
-const types: Record<string, ProtoType> = {
-  '/v1/traces': collector.trace!.v1!.ExportTraceServiceRequest!,
-  '/v1/metrics': collector.metrics!.v1!.ExportMetricsServiceRequest!,
-  '/v1/logs': collector.logs!.v1!.ExportLogsServiceRequest!,
+const PROTO_DIR = fileURLToPath(new URL('../fixtures/otlp-proto/', import.meta.url));
+const root = new protobuf.Root();
+root.resolvePath = (_origin, target) => path.join(PROTO_DIR, target);
+root.loadSync(['logs', 'metrics', 'trace'].map((signal) => `opentelemetry/proto/collector/${signal}/v1/${signal}_service.proto`));
+const types: Record<string, protobuf.Type> = {
+  '/v1/traces': root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
+  '/v1/metrics': root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+  '/v1/logs': root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
 };
 const options = Object.fromEntries(process.argv.slice(2).map((arg) => arg.split('=') as [string, string]));
 const [host, port] = (options.bind ?? '127.0.0.1:4318').split(':');

@@ -16,12 +16,14 @@ test('a worker that dies is restarted, and close() stops them all', async () => 
   });
   const died = once(pool, 'died');
   await pool.start();
+  assert.equal(pool.restarted, 0, 'first starts are not restarts');
   const [queue, , error] = await died;
   assert.equal(queue, 5);
   assert.match(String(error), /deliberate crash/);
   const [readyQueue, restarts] = await once(pool, 'ready');
   assert.equal(readyQueue, 5);
   assert.equal(restarts, 1);
+  assert.equal(pool.restarted, 1, 'ftwall.workers.restarted');
   assert.equal(pool.allReady, true);
   await pool.close();
   assert.equal(pool.readyCount, 0);

@@ -115,6 +115,7 @@ test('the check reinstalls a removed or changed table, reads the counters and lo
   await sets.check(1_000_000, Number.MAX_SAFE_INTEGER);
   assert.ok(present, 'reinstalled');
   assert.deepEqual(lines.map((line) => line.event), ['kernel_sets_reinstalled']);
+  assert.equal(sets.reinstalled, 1, 'ftwall.rules.reinstalled{rules=nftables}');
   const listed = nft.scripts.length;
   await sets.check(1_002_000, Number.MAX_SAFE_INTEGER);
   assert.equal(nft.scripts.length, listed + 3, 'the first check after install reads the rules and counters too');
@@ -132,6 +133,7 @@ test('the check reinstalls a removed or changed table, reads the counters and lo
   rules = 2;
   await sets.check(1_060_000, Number.MAX_SAFE_INTEGER);
   assert.equal(lines.filter((entry) => entry.event === 'kernel_sets_reinstalled').length, 2, 'a rule removed: reinstalled');
+  assert.equal(sets.reinstalled, 2);
 });
 
 test('remove deletes the table once and takes no more events', async () => {

@@ -22,6 +22,7 @@ test('rules in place: nothing reinstalled, the overflow counter learns what the 
   const { watchdog, installs, overflow, lines } = setup(() => ({ installed: true, queuedByRules: 100 }));
   watchdog.check();
   assert.equal(installs.length, 0);
+  assert.equal(watchdog.reinstalled, 0);
   assert.equal(overflow.total, 10);
   assert.deepEqual(lines, []);
 });
@@ -31,6 +32,8 @@ test('rules changed by someone else: the plan is installed again, with a warning
   watchdog.check();
   assert.deepEqual(installs, [plan]);
   assert.deepEqual(lines.map((line) => [line.level, line.event]), [[40, 'rules_reinstalled']]);
+  watchdog.check();
+  assert.equal(watchdog.reinstalled, 2, 'ftwall.rules.reinstalled{rules=iptables}');
 });
 
 test('a failed check is logged, not thrown', () => {
