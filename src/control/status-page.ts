@@ -115,7 +115,7 @@ function chart(minutes: MinuteSample[], nowMs: number): string {
   const { width, height, left, right, top, bottom } = CHART;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const max = niceCeiling(Math.max(1, ...minutes.map((minute) => Math.max(minute.accepted, minute.dropped))));
+  const max = niceCeiling(Math.max(2, ...minutes.map((minute) => Math.max(minute.accepted, minute.dropped))));
   const x = (endMs: number) => left + plotW * (1 - Math.min(HISTORY_MINUTES, Math.max(0, (nowMs - endMs) / 60_000)) / HISTORY_MINUTES);
   const y = (value: number) => top + plotH * (1 - value / max);
   const line = (pick: (minute: MinuteSample) => number) => minutes.map((minute, index) => `${index === 0 ? 'M' : 'L'}${x(minute.endMs).toFixed(1)} ${y(pick(minute)).toFixed(1)}`).join(' ');
