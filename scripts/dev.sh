@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 
 NODE_VERSION=24.21.0
 APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnftables-dev build-essential python3 npm)
-# For the container tests: a Docker engine and debootstrap for a registry-free base image.
-TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit)
+# For the container tests: a Docker engine and debootstrap for a registry-free base image;
+# chromium for the status page test (headless: its DOM and a screenshot).
+TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then

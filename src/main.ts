@@ -11,6 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { Operator, OperatorError, packetsByReason } from './control/operator.ts';
 import { closeControl, serveControl, type ControlRequest } from './control/channel.ts';
+import { HistoryRecorder } from './control/history.ts';
+import { renderStatusPage } from './control/status-page.ts';
 import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
@@ -81,6 +83,8 @@ export class Daemon {
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
+  /** Packets per minute and the last events, for the status page. */
+  readonly #history: HistoryRecorder;
 
   constructor(config: Config, log: Logger, telemetry: Telemetry) {
     this.#config = config;
@@ -91,6 +95,7 @@ export class Daemon {
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
+    this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
     this.#decay = new DecaySweep(this.state, config, (event) => this.#sink.report(event));
     telemetry.metrics.source = {
       counters: this.counters,
@@ -118,6 +123,7 @@ export class Daemon {
   #report = (event: FtEvent): void => {
     this.#sink.report(event);
     this.#kernelSets?.take(event);
+    this.#history.record(event);
   };
 
   #kernelQueues() {
@@ -126,6 +132,14 @@ export class Daemon {
 
   serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void {
     this.#telemetry.serveMetrics(request, response);
+  }
+
+  statusReport() {
+    return this.#operator().status();
+  }
+
+  statusPage(): string {
+    return renderStatusPage(this.statusReport(), this.#history.snapshot());
   }
 
   /** Runs one startup or shutdown step as a child span of the active one. */
@@ -206,6 +220,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
+      this.#every(60_000, () => this.#history.sample());
       this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
       if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
@@ -220,19 +235,23 @@ export class Daemon {
 
   /** A control-channel request (control/channel.ts): status, unlock HOST, forget PEER. */
   #operate(request: ControlRequest): unknown {
-    const operator = new Operator({
-      state: this.state, version: VERSION, startedMs: this.#startedMs,
-      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
-      report: this.#report,
-      saveClients: () => this.#stores.saveClients(true),
-      compactPeers: (why) => this.#stores.compactPeers(why),
-    });
+    const operator = this.#operator();
     switch (request.command) {
       case 'status': return operator.status();
       case 'unlock': return operator.unlock(request.args[0] ?? '');
       case 'forget': return operator.forget(request.args[0] ?? '');
       default: throw new OperatorError(`unknown command ${request.command}`);
     }
+  }
+
+  #operator(): Operator {
+    return new Operator({
+      state: this.state, version: VERSION, startedMs: this.#startedMs,
+      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
+      report: this.#report,
+      saveClients: () => this.#stores.saveClients(true),
+      compactPeers: (why) => this.#stores.compactPeers(why),
+    });
   }
 
   #every(ms: number, run: () => void): void {

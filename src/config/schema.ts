@@ -132,7 +132,7 @@ export const SETTINGS = {
   }),
   httpAddress: setting({
     env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',
-    doc: 'host:port of the HTTP endpoint serving /healthz, /readyz and /metrics (Prometheus text).',
+    doc: 'host:port of the HTTP endpoint serving /healthz, /readyz, /metrics (Prometheus text) and the status page /status (/status.json).',
     parse: parseHostPort,
   }),
   iptables: setting({

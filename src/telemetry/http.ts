@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * The HTTP endpoint: /healthz (process alive and serving), /readyz (rules installed, every worker
- * reading), /metrics (Prometheus text of the OpenTelemetry metrics).
+ * reading), /metrics (Prometheus text of the OpenTelemetry metrics), /status (the operator's page;
+ * / redirects there) and /status.json (the report `ftwall status --json` prints).
  */
 import http from 'node:http';
 import { once } from 'node:events';
@@ -13,7 +14,13 @@ export interface HttpSources {
   unhealthyReason(): string | null;
   /** Serves GET /metrics. */
   serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void;
+  /** The status page (HTML) and its report (JSON); without them /status is not served. */
+  statusPage?(): string;
+  statusReport?(): unknown;
 }
+
+/** The page is self-contained: nothing may be loaded or run, only its inline style applied. */
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export async function startHttpServer(address: { host: string; port: number }, health: HttpSources): Promise<http.Server> {
   const server = http.createServer((request, response) => {
@@ -30,8 +37,17 @@ export async function startHttpServer(address: { host: string; port: number }, h
       reply(reason ? 503 : 200, reason ?? 'ready');
     } else if (path === '/metrics') {
       health.serveMetrics(request, response);
+    } else if (path === '/' && health.statusPage) {
+      response.writeHead(302, { location: '/status', 'cache-control': 'no-store' });
+      response.end();
+    } else if (path === '/status' && health.statusPage) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': PAGE_POLICY, 'x-content-type-options': 'nosniff' });
+      response.end(health.statusPage());
+    } else if (path === '/status.json' && health.statusReport) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      response.end(`${JSON.stringify(health.statusReport(), null, 2)}\n`);
     } else {
-      reply(404, 'not found: try /healthz, /readyz or /metrics');
+      reply(404, `not found: try /healthz, /readyz, /metrics${health.statusPage ? ' or /status' : ''}`);
     }
   });
   server.listen(address.port, address.host);

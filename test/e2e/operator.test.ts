@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Issue 15 end to end: the operator's commands against the real daemon in the namespace test bed:
 // status, unlock, forget over the control socket (logged, into the kernel, surviving a restart),
-// cleanup after kill -9, doctor.
+// the status page over HTTP, cleanup after kill -9, doctor.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { CLI, FtwallProcess } from '../../lab/ftwall-process.ts';
 import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
-import { AgentServer, runAgent } from '../../lab/traffic.ts';
+import { AgentServer, httpGet, runAgent } from '../../lab/traffic.ts';
 import { ping } from '../../lab/fasttrack/wire.ts';
 
 const skip = privilegedSkipReason();
@@ -47,6 +47,14 @@ describe('operator commands', { skip }, () => {
       assert.match(host.why, /FastTrack/);
       assert.ok(report.peers.list.some((peer) => peer.peer === PEER && peer.status === 'learned'));
       assert.match(ftwall('status').stdout, new RegExp(`${client.ip.replace(/\./g, '\\.')} +${client.mac} +LOCKED`));
+      const page = httpGet(bed, bed.router, 'http://127.0.0.1:9490/status');
+      assert.equal(page.status, 200, page.body);
+      const row = new RegExp(`<td class="ip">${client.ip.replace(/\./g, '\\.')}</td><td class="mac">${client.mac}</td><td><strong>LOCKED</strong></td><td class="left" data-seconds="(\\d+)">[^<]+</td>`).exec(page.body);
+      assert.ok(row, 'the page shows the host locked, with its MAC and time left');
+      assert.ok(Number(row[1]) > 0 && Number(row[1]) <= host.lock_seconds_left, `time left ${row[1]} s, at most the ${host.lock_seconds_left} s status said before`);
+      assert.match(page.body, new RegExp(`<td>lock_started</td><td>${client.ip.replace(/\./g, '\\.')}:\\d+</td>`), 'and the event that locked it');
+      const json = JSON.parse(httpGet(bed, bed.router, 'http://127.0.0.1:9490/status.json').body) as typeof report;
+      assert.ok(json.hosts.some((entry) => entry.ip === client.ip && entry.locked), '/status.json is the same report');
 
       const unlock = ftwall('unlock', client.ip);
       assert.equal(unlock.status, 0, unlock.stderr);
