@@ -96,7 +96,7 @@ export class Daemon {
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
     this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
-    this.#decay = new DecaySweep(this.state, config, (event) => this.#sink.report(event));
+    this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
     telemetry.metrics.source = {
       counters: this.counters,
       histograms: this.histograms,
