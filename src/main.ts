@@ -180,7 +180,8 @@ export class Daemon {
           return undefined;
         });
       }
-      this.#http = await startHttpServer(config.httpAddress, this).catch((error: Error) => {
+      const sources = config.statusPage ? this : { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request: http.IncomingMessage, response: http.ServerResponse) => this.serveMetrics(request, response) };
+      this.#http = await startHttpServer(config.httpAddress, sources).catch((error: Error) => {
         throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
       });
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));

@@ -130,6 +130,11 @@ export const SETTINGS = {
     doc: 'Unix socket of the local control channel (ftwall status, unlock, forget), in a directory only root may enter, mode 0600; empty: none.',
     parse: parsePath,
   }),
+  statusPage: setting({
+    env: 'FTWALL_STATUS_PAGE', default: 'true',
+    doc: 'Serve the status page (/status, /status.json: LAN hosts with their MACs, locks, peers) on FTWALL_HTTP_ADDRESS; false leaves only /healthz, /readyz and /metrics.',
+    parse: parseBoolean,
+  }),
   httpAddress: setting({
     env: 'FTWALL_HTTP_ADDRESS', default: '127.0.0.1:9490',
     doc: 'host:port of the HTTP endpoint serving /healthz, /readyz, /metrics (Prometheus text) and the status page /status (/status.json).',
