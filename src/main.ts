@@ -9,8 +9,8 @@
  * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Operator, OperatorError, packetsByReason } from './control/operator.ts';
-import { closeControl, serveControl, type ControlRequest } from './control/channel.ts';
+import { Operator, packetsByReason } from './control/operator.ts';
+import { closeControl, serveControl } from './control/channel.ts';
 import { HistoryRecorder } from './control/history.ts';
 import { renderStatusPage } from './control/status-page.ts';
 import type http from 'node:http';
@@ -85,6 +85,8 @@ export class Daemon {
   readonly state: SharedState;
   /** Packets per minute and the last events, for the status page. */
   readonly #history: HistoryRecorder;
+  /** The operator's commands (control socket) and the status page's report. */
+  readonly #operator: Operator;
 
   constructor(config: Config, log: Logger, telemetry: Telemetry) {
     this.#config = config;
@@ -96,6 +98,13 @@ export class Daemon {
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
     this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
+    this.#operator = new Operator({
+      state: this.state, version: VERSION, startedMs: this.#startedMs,
+      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
+      report: this.#report,
+      saveClients: () => this.#stores.saveClients(true),
+      compactPeers: (why) => this.#stores.compactPeers(why),
+    });
     this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
     telemetry.metrics.source = {
       counters: this.counters,
@@ -135,7 +144,7 @@ export class Daemon {
   }
 
   statusReport() {
-    return this.#operator().status();
+    return this.#operator.status();
   }
 
   statusPage(): string {
@@ -175,7 +184,7 @@ export class Daemon {
       this.#lock = await acquireInstanceLock();
       if (config.controlSocket) {
         // Not a reason to leave the LAN unprotected: without it only the operator commands are missing.
-        this.#control = await serveControl(config.controlSocket, (request) => this.#operate(request)).catch((error: Error) => {
+        this.#control = await serveControl(config.controlSocket, (request) => this.#operator.handle(request)).catch((error: Error) => {
           log.warn({ event: 'control_unavailable', path: config.controlSocket, error: error.message }, `no control channel (ftwall status, unlock, forget will not reach this daemon): cannot listen on ${config.controlSocket}: ${error.message}`);
           return undefined;
         });
@@ -232,27 +241,6 @@ export class Daemon {
       const known = [ConfigError, InstanceLockedError, IptablesError, KernelSetsError, QueueOpenError].some((kind) => error instanceof kind);
       throw known ? new StartupError((error as Error).message) : error;
     }
-  }
-
-  /** A control-channel request (control/channel.ts): status, unlock HOST, forget PEER. */
-  #operate(request: ControlRequest): unknown {
-    const operator = this.#operator();
-    switch (request.command) {
-      case 'status': return operator.status();
-      case 'unlock': return operator.unlock(request.args[0] ?? '');
-      case 'forget': return operator.forget(request.args[0] ?? '');
-      default: throw new OperatorError(`unknown command ${request.command}`);
-    }
-  }
-
-  #operator(): Operator {
-    return new Operator({
-      state: this.state, version: VERSION, startedMs: this.#startedMs,
-      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
-      report: this.#report,
-      saveClients: () => this.#stores.saveClients(true),
-      compactPeers: (why) => this.#stores.compactPeers(why),
-    });
   }
 
   #every(ms: number, run: () => void): void {

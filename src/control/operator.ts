@@ -66,6 +66,16 @@ export class Operator {
     this.#o = options;
   }
 
+  /** A control-channel request (control/channel.ts): status, unlock HOST, forget PEER. */
+  handle(request: { command: string; args: readonly string[] }): unknown {
+    switch (request.command) {
+      case 'status': return this.status();
+      case 'unlock': return this.unlock(request.args[0] ?? '');
+      case 'forget': return this.forget(request.args[0] ?? '');
+      default: throw new OperatorError(`unknown command ${request.command}`);
+    }
+  }
+
   status(nowMs = Date.now()): StatusReport {
     const { state } = this.#o;
     const now = state.ticks(nowMs);

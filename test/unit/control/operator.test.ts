@@ -76,6 +76,13 @@ test('forget: a learned, a confirmed and the operator\'s own peer; the store is 
   assert.throws(() => operator.forget('peer'), /not a peer/);
 });
 
+test('handle: the control channel\'s commands, and an unknown one refused', () => {
+  const { operator } = setup();
+  assert.equal((operator.handle({ command: 'status', args: [] }) as { version: string }).version, '9.9.9');
+  assert.deepEqual(operator.handle({ command: 'forget', args: ['198.51.100.7:1214'] }), { forgotten: ['198.51.100.7:1214'] });
+  assert.throws(() => operator.handle({ command: 'reboot', args: [] }), /unknown command reboot/);
+});
+
 test('the control channel: a socket only its owner may use; requests answered, errors carried, no daemon said plainly', async () => {
   const dir = mkdtempSync(`${tmpdir()}/ftwall-control-`);
   const path = `${dir}/run/control.sock`;
