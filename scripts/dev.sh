@@ -15,6 +15,8 @@ APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnf
 # For the container tests: a Docker engine and debootstrap for a registry-free base image;
 # chromium for the status page test (headless: its DOM and a screenshot).
 TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium unzip)
+# For the benchmark: iperf3 (section 3, flow bypass throughput).
+BENCH_PACKAGES=(iperf3)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then
@@ -24,6 +26,7 @@ fi
 
 packages=("${APT_PACKAGES[@]}")
 [ "$job" = test ] && packages+=("${TEST_PACKAGES[@]}")
+[ "$job" = bench ] && packages+=("${BENCH_PACKAGES[@]}")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
