@@ -24,5 +24,6 @@ export function kernelSetsPlanFor(config: Config): KernelSetsPlan {
     enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: config.lockSeconds > 0,
     sourceNewFlows: config.sourceLimit, probePort: config.probePort, probePorts: config.probePorts,
     udpShapes: protocolsFor(config).flatMap((module) => module.udpShapes),
+    bypassMark: config.flowBypass ? config.bypassMark : 0,
   };
 }

@@ -74,6 +74,8 @@ export interface KernelSetsPlan {
   probePorts: number;
   /** The protocol modules' UDP shapes: what may answer a probe. */
   udpShapes: readonly UdpShape[];
+  /** Conntrack mark bit of flows judged clean (FTWALL_BYPASS_MARK); 0: no flow bypass. */
+  bypassMark: number;
 }
 
 /** One element and what happens to it: kept `seconds` from now, or removed (seconds null). */
@@ -101,6 +103,9 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
   const protocols = plan.blockUdp ? 'meta l4proto { tcp, udp }' : 'meta l4proto tcp';
   const post = [
     ...gate,
+    // A flow judged clean (flow bypass) skips the set lookups: learning its peer cuts it (conntrack
+    // deletion), and the new entry carries no mark. Bulk traffic pays one conntrack mark test.
+    ...(plan.bypassMark ? [`ct mark & 0x${plan.bypassMark.toString(16)} == 0x${plan.bypassMark.toString(16)} return`] : []),
     `${protocols} ip daddr . th dport @peers counter name ${COUNTERS.known_peer}${verdict}`,
     `${protocols} ip saddr . ether saddr @clients ip daddr . th dport @learned counter name ${COUNTERS.unconfirmed_peer}${verdict}`,
   ];

@@ -9,14 +9,15 @@ import {
   RELOAD_CHUNK, renderReload, renderTable, updatesFor, type KernelSetsPlan, type SetUpdate,
 } from '../../../src/rules/nft-sets.ts';
 
-const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }] };
+const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }], bypassMark: 0 };
 const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'fasttrack_udp', src_mac: '02:77:01:00:00:10' } as const;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 test('the plan follows the configuration', () => {
   const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0,wlan0', FTWALL_EXEMPT: '10.0.0.5,10.1.0.0/16', FTWALL_MODE: 'monitor', FTWALL_BLOCK_UDP: 'false', FTWALL_LOCK_SECONDS: '0', FTWALL_SOURCE_LIMIT: '0' });
-  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }] });
+  assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }], bypassMark: 0x200000 });
   assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' })).sourceNewFlows, 500, 'the default limit');
+  assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0', FTWALL_FLOW_BYPASS: 'false' })).bypassMark, 0, 'no flow bypass, no mark');
 });
 
 test('pre (before the queue): LAN only, exempt hosts out, a locked host\'s new TCP except to peers, then the per-source limit', () => {
@@ -27,6 +28,11 @@ test('pre (before the queue): LAN only, exempt hosts out, a locked host\'s new T
     'tcp flags & (syn | ack) == syn ip saddr . ether saddr @locked ip daddr . tcp dport != @peers ip daddr . tcp dport != @learned counter name locked_dropped drop',
     'meta l4proto { tcp, udp } ct state new ct status & confirmed == 0 update @flood { ip saddr limit rate over 500/second burst 500 packets } add @limited { ip saddr } counter name source_limited drop',
   ]);
+});
+
+test('post: a flow judged clean (its conntrack mark) skips the set lookups', () => {
+  assert.equal(chainRules({ ...plan, bypassMark: 0x200000 }).post[2], 'ct mark & 0x200000 == 0x200000 return');
+  assert.ok(chainRules(plan).post.every((rule) => !rule.startsWith('ct mark')), 'without flow bypass, every packet is looked up');
 });
 
 test('post (after the queue): confirmed peers for everyone, learned peers for identified clients', () => {
