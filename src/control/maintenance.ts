@@ -13,7 +13,7 @@ import { FlowCutter } from '../actions/flow-cutter.ts';
 import type { Config } from '../config/schema.ts';
 import { KernelSets } from '../rules/kernel-sets.ts';
 import { TABLE } from '../rules/nft-sets.ts';
-import { IptablesRules, chooseBackend, type Backend } from '../rules/iptables.ts';
+import { IptablesRules, chooseBackend, ruleCount, type Backend } from '../rules/iptables.ts';
 import { acquireInstanceLock, InstanceLockedError } from '../system/instance-lock.ts';
 import { ipv4Addresses, missingInterfaces } from '../system/interfaces.ts';
 import { runProgram } from '../system/programs.ts';
@@ -103,10 +103,7 @@ export async function doctor(config: Config): Promise<Check[]> {
   checks.push({ name: 'lan interfaces', ok: missing.length === 0, detail: missing.length === 0 ? config.lanInterfaces.map((name) => `${name} (${ipv4Addresses(name).map((a) => `${a.address}/${a.prefixLength}`).join(', ') || 'no IPv4'})`).join(', ') : `missing: ${missing.join(', ')}`, fix: 'set FTWALL_LAN_INTERFACE to the interfaces of the protected LAN (ip -br link)' });
   try {
     const backend = chooseBackend(config.iptables);
-    const counts = (['nft', 'legacy'] as Backend[]).map((b) => {
-      const save = runProgram(b === 'nft' ? 'iptables-nft-save' : 'iptables-legacy-save', []);
-      return save.missing || save.status !== 0 ? null : save.stdout.split('\n').filter((line) => line.startsWith('-A ')).length;
-    });
+    const counts = (['nft', 'legacy'] as Backend[]).map(ruleCount);
     const [nft, legacy] = counts;
     const both = nft !== null && nft !== undefined && legacy !== null && legacy !== undefined && nft > 0 && legacy > 0;
     checks.push({ name: 'iptables backend', ok: !both, detail: `${backend} (rules: nft ${counts[0] ?? 'n/a'}, legacy ${counts[1] ?? 'n/a'})`, fix: 'both backends hold rules: set FTWALL_IPTABLES to the one your firewall (firewalld, ufw, Docker) uses' });

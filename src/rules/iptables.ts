@@ -30,7 +30,7 @@ export function describeIptablesFailure(stderr: string, status: number | null): 
 const binary = (backend: Backend, tool: '' | '-save' | '-restore'): Program => `iptables-${backend}${tool}`;
 
 /** Counts `-A` rules a backend holds; null when its tools are missing or fail. */
-function ruleCount(backend: Backend): number | null {
+export function ruleCount(backend: Backend): number | null {
   const result = run(binary(backend, '-save'), []);
   if (result.missing || result.status !== 0) return null;
   return result.stdout.split('\n').filter((text) => text.startsWith('-A ')).length;

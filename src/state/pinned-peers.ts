@@ -56,32 +56,27 @@ export class PinnedPeers {
    * place in the probe chain with port REMOVED, which no lookup matches.
    */
   remove(ip: number, port: number): boolean {
-    const words = this.#words;
-    ip |= 0;
-    let index = hashKey(ip, port) & this.#mask;
-    for (;;) {
-      const at = 2 + index * 2;
-      const stored = words[at + 1];
-      if (stored === 0) return false;
-      if (stored === port && words[at] === ip) {
-        Atomics.store(words, at + 1, REMOVED);
-        Atomics.sub(words, 0, 1);
-        return true;
-      }
-      index = (index + 1) & this.#mask;
-    }
+    const at = this.#find(ip, port);
+    if (at < 0) return false;
+    Atomics.store(this.#words, at + 1, REMOVED);
+    Atomics.sub(this.#words, 0, 1);
+    return true;
   }
 
   has(ip: number, port: number): boolean {
-    if (this.size === 0) return false;
+    return this.size !== 0 && this.#find(ip, port) >= 0;
+  }
+
+  /** The word offset of the peer's entry (ip at it, port after it), or -1. */
+  #find(ip: number, port: number): number {
     const words = this.#words;
     ip |= 0;
     let index = hashKey(ip, port) & this.#mask;
     for (;;) {
       const at = 2 + index * 2;
       const stored = words[at + 1];
-      if (stored === 0) return false;
-      if (stored === port && words[at] === ip) return true;
+      if (stored === 0) return -1;
+      if (stored === port && words[at] === ip) return at;
       index = (index + 1) & this.#mask;
     }
   }
