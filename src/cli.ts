@@ -66,7 +66,8 @@ function printRules(): number {
   } catch (error) {
     if (!(error instanceof IptablesError)) throw error;
   }
-  const plan = rulePlanFor(config, dockerUser);
+  // As installed on a host with nftables (kernel sets on): its table pre-matches UDP shapes.
+  const plan = rulePlanFor(config, dockerUser, true);
   const tool = backend === 'auto' ? 'iptables-restore' : `iptables-${backend}-restore`;
   process.stdout.write(`# ftwall ${VERSION}: applied with \`${tool} --noflush\` after removing any FTWALL-* leftovers\n`);
   process.stdout.write(renderInstall(plan));

@@ -215,7 +215,7 @@ export class Daemon {
       await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
-      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'));
+      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#kernelSets !== undefined);
       const leftovers = await this.#step('ftwall.rules.install', () => rules.install(plan));
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);

@@ -5,11 +5,14 @@ import type { Config } from '../config/schema.ts';
 import type { KernelSetsPlan } from './nft-sets.ts';
 import { planRules, type TablePlan } from './plan.ts';
 
-/** The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well. */
-export function rulePlanFor(config: Config, dockerUser: boolean): TablePlan {
-  const protocols = protocolsFor(config);
+/**
+ * The plan for `config`; `dockerUser` when the host has a DOCKER-USER chain to hook as well;
+ * `kernelSets` when ftwall's nftables table runs (it then pre-matches the protocols' UDP shapes on
+ * bypassed flows, rules/nft-sets.ts; without it, the iptables chain does, with u32).
+ */
+export function rulePlanFor(config: Config, dockerUser: boolean, kernelSets: boolean): TablePlan {
   return planRules({
-    udpShapes: protocols.flatMap((module) => module.udpShapes),
+    udpShapes: kernelSets ? [] : protocolsFor(config).flatMap((module) => module.udpShapes),
     lanInterfaces: config.lanInterfaces, queueBase: config.queueBase, workers: config.workers,
     mark: config.mark, probePort: config.probePort, probePorts: config.probePorts, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,

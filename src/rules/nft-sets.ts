@@ -6,7 +6,8 @@
  *
  * `table ip ftwall`, entered only by packets forwarded from the LAN interfaces (exempt hosts return):
  * - chain `pre`, forward hook at priority -5, before iptables' filter chains and so before the queue:
- *   a locked host's new TCP connections (its IP and MAC in `locked`) are dropped, except to a known
+ *   a datagram shaped like a protocol's UDP (UdpShape) clears its flow's bypass bit (flow bypass
+ *   on), so the queue decides it whatever the flow carried before. Then a locked host's new TCP connections (its IP and MAC in `locked`) are dropped, except to a known
  *   peer: those reach the queue, whose decision (re)starts the lock. Then the per-source limit: a
  *   host's new flows (the first packet of a UDP or TCP conntrack entry) over FTWALL_SOURCE_LIMIT a
  *   second are dropped and counted, so one host's flood cannot fill the queue into fail-open.
@@ -87,12 +88,30 @@ export interface SetUpdate {
 
 const quote = (name: string) => `"${name.replace(/["\\]/g, '')}"`;
 
+/** A UdpShape as nft expressions: udp length is the payload's plus 8; @th,64,8 the payload's first byte. */
+export function nftShapeMatch(shape: UdpShape): string {
+  const span = ([low, high]: readonly [number, number]) => (low === high ? String(low) : `${low}-${high}`);
+  return `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])} @th,64,8 ${span(shape.firstByte)}`;
+}
+
 /** The rules of the three chains, in order (each a line of `nft -f` syntax). */
 export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[]; answers: string[] } {
   const verdict = plan.enforce ? ' drop' : '';
   const gate = [`iifname != { ${plan.lanInterfaces.map(quote).join(', ')} } return`];
   if (plan.exempt.length > 0) gate.push(`ip saddr { ${plan.exempt.join(', ')} } return`);
   const pre = [...gate];
+  if (plan.bypassMark) {
+    // A protocol-shaped datagram on a flow judged clean takes the flow's bypass bit away, so the
+    // queue decides it (and the flow's next packets, until ftwall judges the flow clean again): a
+    // client cannot open a flow with junk and then talk on it unseen. Here, in the hook every
+    // forwarded packet meets anyway, bulk UDP pays a length and a byte test per shape; the
+    // iptables chain keeps one connmark test for it.
+    const bit = `0x${plan.bypassMark.toString(16)}`;
+    const keep = `0x${(~plan.bypassMark >>> 0).toString(16)}`;
+    for (const shape of plan.udpShapes) {
+      pre.push(`${nftShapeMatch(shape)} ct mark & ${bit} == ${bit} ct mark set ct mark & ${keep}`);
+    }
+  }
   if (plan.locks) {
     pre.push(`tcp flags & (syn | ack) == syn ip saddr . ether saddr @locked ip daddr . tcp dport != @peers ip daddr . tcp dport != @learned counter name ${COUNTERS.client_locked}${verdict}`);
   }
@@ -114,8 +133,7 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
   if (plan.locks && plan.udpShapes.length > 0) {
     answers.push(...gate);
     for (const shape of plan.udpShapes) {
-      // udp length: the payload's plus 8; @th,64,8: the payload's first byte.
-      const shaped = `udp dport ${ports} udp length ${shape.payloadLength[0] + 8}-${shape.payloadLength[1] + 8} @th,64,8 ${shape.firstByte[0]}-${shape.firstByte[1]}`;
+      const shaped = `udp dport ${ports} ${nftShapeMatch(shape)}`;
       answers.push(`${shaped} update @guesses { ip saddr limit rate over ${ANSWER_GUESSES}/second burst ${ANSWER_GUESSES} packets } counter name ${COUNTERS.answer_limited}${verdict}`);
       answers.push(`${shaped} limit rate over ${ANSWER_GUESSES_ALL}/second burst ${ANSWER_GUESSES_ALL} packets counter name ${COUNTERS.answer_limited}${verdict}`);
     }

@@ -100,8 +100,9 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // Our chains are entered only from the LAN interfaces (see the jumps): no -i inside them.
   if (options.bypassMark) {
     // A protocol-shaped datagram is decided even on a flow judged clean (a client may open a flow
-    // with junk): a u32 pre-match of its first byte and length, on packets not yet decided. It is
-    // the first rule, so bulk UDP pays for it: two u32 word reads.
+    // with junk). With ftwall's nftables table, its `pre` chain does that (udpShapes is empty
+    // here); without it, a u32 pre-match of its first byte and length, on packets not yet decided.
+    // It is the first rule, so bulk UDP pays for it: two u32 word reads per shape.
     for (const shape of options.udpShapes) {
       rules.push(['-A', FORWARD_CHAIN, '-p', 'udp', '-m', 'mark', '!', '--mark', `${hex(options.mark)}/${hex(options.mark)}`, '-m', 'u32', '--u32', udpShapeMatch(shape), ...queue]);
     }

@@ -30,6 +30,15 @@ test('pre (before the queue): LAN only, exempt hosts out, a locked host\'s new T
   ]);
 });
 
+test('pre: a protocol-shaped datagram takes its flow\'s bypass bit away (flow bypass on), before anything else', () => {
+  const { pre } = chainRules({ ...plan, bypassMark: 0x200000, udpShapes: [...plan.udpShapes, { firstByte: [0, 0], payloadLength: [16, 16] }] });
+  assert.deepEqual(pre.slice(2, 4), [
+    'udp length 13-29 @th,64,8 39-42 ct mark & 0x200000 == 0x200000 ct mark set ct mark & 0xffdfffff',
+    'udp length 24 @th,64,8 0 ct mark & 0x200000 == 0x200000 ct mark set ct mark & 0xffdfffff',
+  ]);
+  assert.ok(chainRules(plan).pre.every((rule) => !rule.includes('ct mark')), 'without flow bypass there is no bit to clear');
+});
+
 test('post: a flow judged clean (its conntrack mark) skips the set lookups', () => {
   assert.equal(chainRules({ ...plan, bypassMark: 0x200000 }).post[2], 'ct mark & 0x200000 == 0x200000 return');
   assert.ok(chainRules(plan).post.every((rule) => !rule.startsWith('ct mark')), 'without flow bypass, every packet is looked up');

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createProtocols } from '../../../src/core/protocols/index.ts';
+import { loadConfig } from '../../../src/config/load.ts';
+import { rulePlanFor } from '../../../src/rules/config-plan.ts';
 import { udpShapeMatch, findOwned, hasTable, isPristineTable, matchesPlan, planRules, queueTarget, queuedByRules, renderInstall, renderRemoval } from '../../../src/rules/plan.ts';
 
 const fasttrack = createProtocols(['fasttrack'], { networkNames: ['KaZaA'] });
@@ -156,6 +158,13 @@ test('with flow bypass, FastTrack-shaped UDP is queued before the bypass rule, w
   assert.equal(first, `-A FTWALL-FORWARD -p udp -m mark ! --mark 0x100000/0x100000 -m u32 --u32 ${udpShapeMatch(udpShapes[0]!)} -j NFQUEUE --queue-balance 10:11 --queue-bypass`);
   assert.match(plan.rules[1]!.join(' '), /-m connmark --mark 0x200000\/0x200000 -j RETURN/, 'then the bypass');
   assert.doesNotMatch(renderInstall(planRules(options)), /u32/, 'without bypass every datagram is queued anyway');
+});
+
+test('with ftwall\'s nftables table the shapes are pre-matched there: the iptables chain has no u32 for UDP and a bypassed datagram meets the connmark test first', () => {
+  const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' });
+  const withSets = rulePlanFor(config, false, true).rules.filter((rule) => rule[1] === 'FTWALL-FORWARD').map((rule) => rule.join(' '));
+  assert.match(withSets[0]!, /^-A FTWALL-FORWARD -p udp -m connmark --mark 0x200000\/0x200000 -j RETURN$/);
+  assert.ok(rulePlanFor(config, false, false).rules[0]!.includes('u32'), 'without the table, u32 does it');
 });
 
 test('the FastTrack shape: first byte 0x27-0x2A, payload 5 to 12 + the longest name (UDP length + 8), first fragments only', () => {
