@@ -20,7 +20,8 @@ import { LockKeeper } from './actions/lock-keeper.ts';
 import { cutFlowsToKnownPeers } from './actions/flow-cutter.ts';
 import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, logConfig } from './config/load.ts';
-import { protocolsFor } from './config/protocols.ts';
+import { lockSecondsFor, protocolsFor } from './config/protocols.ts';
+import { anyLocks } from './core/lock.ts';
 import type { Config } from './config/schema.ts';
 import type { FtEvent } from './core/events.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
@@ -100,7 +101,7 @@ export class Daemon {
     this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
     this.#operator = new Operator({
       state: this.state, version: VERSION, startedMs: this.#startedMs,
-      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
+      packets: () => packetsByReason((reason, dropped) => this.counters.reasonTotal(reason, dropped)),
       report: this.#report,
       saveClients: () => this.#stores.saveClients(true),
       compactPeers: (why) => this.#stores.compactPeers(why),
@@ -108,6 +109,7 @@ export class Daemon {
     this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
     telemetry.metrics.source = {
       counters: this.counters,
+      protocols: config.protocols,
       histograms: this.histograms,
       peersKnown: () => this.state.peers.stats().entries + this.state.pinned.size,
       clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
@@ -224,10 +226,11 @@ export class Daemon {
 
       const watchdog = this.#watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
       this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
-      if (config.lockSeconds > 0) {
-        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
+      const lockSeconds = lockSecondsFor(config);
+      if (anyLocks(lockSeconds)) {
+        const keeper = this.#lockKeeper = new LockKeeper(this.state, lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
           (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), this.#report);
-        this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
+        this.#every(LockKeeper.intervalMs(lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
       this.#every(60_000, () => this.#history.sample());

@@ -21,7 +21,7 @@ export interface DispatchTargets {
   sink: Pick<EventSink, 'report'>;
   /** Gets the batch's peer store lines, in one append. */
   stores: Pick<Stores, 'appendPeers'>;
-  spoofer: Pick<Spoofer, 'send'>;
+  spoofer: Pick<Spoofer, 'send' | 'protocolName'>;
   /** Present with flow bypass only. */
   flowCutter?: Pick<FlowCutter, 'cut'> | undefined;
   log: Logger;
@@ -54,7 +54,7 @@ export class BatchDispatcher {
     if (storeLines.length > 0) targets.stores.appendPeers(storeLines);
     for (const request of spoofs) {
       if (targets.spoofer.send(request) === 'sent') {
-        targets.log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP' }, EVENT_MESSAGES.pong_spoofed);
+        targets.log.debug({ event: 'pong_spoofed', src_ip: ipToString(request.peerIp), src_port: request.peerPort, dest_ip: ipToString(request.clientIp), dest_port: request.clientPort, proto: 'UDP', protocol: targets.spoofer.protocolName(request.protocol) }, EVENT_MESSAGES.pong_spoofed);
       }
     }
   }

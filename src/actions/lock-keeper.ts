@@ -8,7 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { formatMac, type FtEvent } from '../core/events.ts';
-import { SweepStep, isLockedStep, lockTiming, sweepIntervalMs, sweepStep, type LockTiming } from '../core/lock.ts';
+import { SweepStep, isLockedStep, lockTimings, sweepIntervalMs, sweepStep, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES, type ProtocolModule } from '../core/protocol.ts';
 import { Client, emptyLock, loadSeed, readLock, type SharedState } from '../state/shared-state.ts';
@@ -24,11 +24,12 @@ export interface ProbePorts {
   pick?: (count: number) => number;
 }
 
-const EXPIRED = 'no FastTrack activity and no probe answered for one lock period';
+const EXPIRED = 'no peer-to-peer activity and no probe answered for one lock period';
 
 export class LockKeeper {
   readonly #state: SharedState;
-  readonly #timing: LockTiming;
+  /** By protocol id: each host's lock runs on its protocol's timing (Client.protocol). */
+  readonly #timings: LockTiming[];
   readonly #protocols: readonly ProtocolModule[];
   readonly #send: ProbeSender;
   readonly #report: (event: FtEvent) => void;
@@ -38,18 +39,19 @@ export class LockKeeper {
   /** Hosts under a lock at the last sweep. */
   lockedCount = 0;
 
-  constructor(state: SharedState, lockSeconds: number, protocols: readonly ProtocolModule[], ports: ProbePorts, send: ProbeSender, report: (event: FtEvent) => void) {
+  constructor(state: SharedState, lockSeconds: LockSeconds, protocols: readonly ProtocolModule[], ports: ProbePorts, send: ProbeSender, report: (event: FtEvent) => void) {
     this.#ports = { pick: (count) => randomInt(0, count), ...ports };
     this.#state = state;
-    this.#timing = lockTiming(lockSeconds);
+    this.#timings = lockTimings(lockSeconds);
     this.#protocols = protocols;
     this.#send = send;
     this.#report = report;
   }
 
-  /** How often sweep() should run for this lock period (ms). */
-  static intervalMs(lockSeconds: number): number {
-    return sweepIntervalMs(lockSeconds);
+  /** How often sweep() should run for these lock periods (ms): as often as the shortest asks. */
+  static intervalMs(lockSeconds: LockSeconds): number {
+    const positive = (typeof lockSeconds === 'number' ? [lockSeconds] : lockSeconds).filter((seconds) => seconds > 0);
+    return sweepIntervalMs(positive.length > 0 ? Math.min(...positive) : 0);
   }
 
   sweep(now: number): void {
@@ -57,7 +59,7 @@ export class LockKeeper {
     let locked = 0;
     clients.forEach((slot, ip) => {
       const lock = readLock(clients, slot, this.#lock);
-      const step = sweepStep(lock, now, this.#timing);
+      const step = sweepStep(lock, now, timingOf(this.#timings, clients.get(slot, Client.protocol)));
       if (step === SweepStep.PROBE) this.#probe(slot, ip, now);
       // A refresh that raced the sweep keeps the lock (and the host counts as locked).
       else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil)) locked++;
@@ -71,7 +73,7 @@ export class LockKeeper {
     const clients = this.#state.clients;
     if (clients.compareExchange(slot, Client.lockUntil, until, 0) !== until) return false;
     clients.set(slot, Client.probePort, 0);
-    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason: EXPIRED });
+    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason: EXPIRED, protocol: this.#protocols[clients.get(slot, Client.protocol)]?.name });
     return true;
   }
 
@@ -91,7 +93,7 @@ export class LockKeeper {
     // The port first, then the time: an answer is checked against both.
     clients.set(slot, Client.probePort, fromPort);
     clients.set(slot, Client.probeSent, now);
-    this.#report({ event: 'probe_sent', dest_ip: ipToString(ip), dest_port: port, src_port: fromPort, proto: 'UDP', dest_mac: this.#mac(slot) });
+    this.#report({ event: 'probe_sent', dest_ip: ipToString(ip), dest_port: port, src_port: fromPort, proto: 'UDP', dest_mac: this.#mac(slot), protocol: protocol.name });
   }
 
   #mac(slot: number): string | undefined {

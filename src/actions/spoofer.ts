@@ -52,6 +52,11 @@ export class Spoofer {
   readonly #bucket: TokenBucket;
   readonly counts: Record<SpoofOutcome, number> = { sent: 0, not_lan: 0, rate_limited: 0, repeat: 0 };
 
+  /** The name of the protocol module with this id. */
+  protocolName(protocol: number): string | undefined {
+    return this.#options.protocols[protocol]?.name;
+  }
+
   constructor(options: SpooferOptions) {
     this.#options = options;
     this.#bucket = new TokenBucket(options.ratePerSecond);

@@ -70,6 +70,16 @@ export function parseNameList(value: unknown): string[] {
   return [...new Set(items)];
 }
 
+/** A comma list of some of `choices` (at least one), in the order of `choices`. */
+export function parseSubset<T extends string>(value: unknown, choices: readonly T[]): T[] {
+  const items = String(value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
+  if (items.length === 0) throw new Error(`must name at least one of ${choices.join(', ')}`);
+  for (const item of items) {
+    if (!(choices as readonly string[]).includes(item)) throw new Error(`must be a comma list of ${choices.join(', ')}, got "${item}"`);
+  }
+  return choices.filter((choice) => items.includes(choice));
+}
+
 /** An absolute file path, or "" for "off". */
 export function parsePath(value: unknown): string {
   const text = String(value ?? '').trim();

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { CidrList } from '../core/cidr.ts';
 import { DEFAULT_NETWORK_NAMES } from '../core/protocols/fasttrack/udp.ts';
-import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit, parseNameList, parsePath } from './formats.ts';
+import { PROTOCOL_NAMES } from '../core/protocols/index.ts';
+import { parseBoolean, parseChoice, parseHostPort, parseInteger, parseInterfaceList, parseMarkBit, parseNameList, parsePath, parseSubset } from './formats.ts';
 
 export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
 export const MODES = ['enforce', 'monitor'] as const;
@@ -40,9 +41,19 @@ export const SETTINGS = {
     doc: 'First NFQUEUE queue number; workers use FTWALL_QUEUE_BASE .. FTWALL_QUEUE_BASE+FTWALL_WORKERS-1.',
     parse: (raw) => parseInteger(raw, 0, 65535 - 64),
   }),
+  protocols: setting({
+    env: 'FTWALL_PROTOCOLS', default: PROTOCOL_NAMES.join(','),
+    doc: `Peer-to-peer protocols ftwall recognises and stops, comma separated: ${PROTOCOL_NAMES.join(', ')}.`,
+    parse: (raw) => parseSubset(raw, PROTOCOL_NAMES),
+  }),
   lockSeconds: setting({
     env: 'FTWALL_LOCK_SECONDS', default: '120',
-    doc: 'Time lock: seconds a FastTrack client loses all new TCP connections after a SYN to a known peer; 0 disables locks.',
+    doc: 'FastTrack time lock: seconds a FastTrack client loses all new TCP connections after a SYN to a known peer; 0 disables its locks.',
+    parse: (raw) => parseInteger(raw, 0, 86400),
+  }),
+  bittorrentLockSeconds: setting({
+    env: 'FTWALL_BITTORRENT_LOCK_SECONDS', default: '120',
+    doc: 'BitTorrent time lock: seconds a BitTorrent client loses all new TCP connections after its discovery (DHT, uTP, trackers) or a SYN to a known peer; 0 disables its locks.',
     parse: (raw) => parseInteger(raw, 0, 86400),
   }),
   mode: setting({

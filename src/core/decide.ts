@@ -163,7 +163,7 @@ export class CoreDecider implements PacketDecider {
   #decideProbeAnswer(packet: PacketView, nowTicks: number, out: Decision): void {
     const first = this.#policy.probePort;
     if (packet.protocol !== Protocol.UDP || packet.dstPort < first || packet.dstPort >= first + this.#policy.probePorts || !this.#isProbeAnswer(packet, out)) {
-      out.reason = Reason.NOT_FASTTRACK;
+      out.reason = Reason.NOT_P2P;
       return;
     }
     const hostKey = hostKeyOf(packet, this.#policy.hostKeySecret);
@@ -196,14 +196,15 @@ export class CoreDecider implements PacketDecider {
   #decideUdp(packet: PacketView, out: Decision): void {
     const sign = this.#recogniseUdp(packet, out);
     if (sign !== UdpSign.NONE) {
-      out.reason = Reason.FASTTRACK_UDP;
+      out.reason = Reason.P2P_UDP;
       out.identifyClient = true;
       out.learnPeer = true;
       out.spoofReply = (sign & UdpSign.REQUEST) !== 0;
+      out.lockClient = this.#policy.lockEnabled && (sign & UdpSign.LOCK) !== 0;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
       return;
     }
-    out.reason = Reason.NOT_FASTTRACK;
+    out.reason = Reason.NOT_P2P;
     if (this.#peerGoverns(packet, out)) {
       out.reason = Reason.KNOWN_PEER_UDP;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
@@ -212,7 +213,7 @@ export class CoreDecider implements PacketDecider {
 
   /** Decisions 2 and 3 for a new TCP connection. */
   #decideSyn(packet: PacketView, nowTicks: number, out: Decision): void {
-    out.reason = Reason.NOT_FASTTRACK;
+    out.reason = Reason.NOT_P2P;
     if (this.#peerGoverns(packet, out)) {
       out.reason = Reason.KNOWN_PEER_SYN;
       out.verdict = Verdict.DROP;
@@ -229,7 +230,7 @@ export class CoreDecider implements PacketDecider {
     // The SYN fixes where the stream starts; data on it (TCP Fast Open) is judged like any data.
     const reason = out.reason;
     this.#judgeStart(packet, true, out);
-    if (out.reason === Reason.NOT_FASTTRACK) out.reason = reason; // keep UNCONFIRMED_PEER
+    if (out.reason === Reason.NOT_P2P) out.reason = reason; // keep UNCONFIRMED_PEER
   }
 
   /**
@@ -239,8 +240,8 @@ export class CoreDecider implements PacketDecider {
    */
   #decideTcpSegment(packet: PacketView, out: Decision): void {
     if (packet.payloadLength > 0) this.#decideTcpData(packet, out);
-    else out.reason = Reason.NOT_FASTTRACK;
-    if (out.reason !== Reason.NOT_FASTTRACK || !this.#peerGoverns(packet, out)) return;
+    else out.reason = Reason.NOT_P2P;
+    if (out.reason !== Reason.NOT_P2P || !this.#peerGoverns(packet, out)) return;
     out.reason = Reason.KNOWN_PEER_TCP;
     out.verdict = Verdict.DROP;
     out.identifyClient = true;
@@ -254,7 +255,7 @@ export class CoreDecider implements PacketDecider {
    * flow the bypass bit: only the client's side judges a start clean.
    */
   #decideAnswer(packet: PacketView, out: Decision): void {
-    out.reason = Reason.NOT_FASTTRACK;
+    out.reason = Reason.NOT_P2P;
     out.watchFlow = true;
     if (this.#policy.exempt.contains(packet.dstIp)) {
       out.reason = Reason.EXEMPT;
@@ -341,20 +342,20 @@ export class CoreDecider implements PacketDecider {
 
   /** Decision 5: the safety net, for TCP data the kernel queued from a flow's first packets. */
   #decideTcpData(packet: PacketView, out: Decision): void {
-    out.reason = Reason.NOT_FASTTRACK;
+    out.reason = Reason.NOT_P2P;
     if (this.#policy.safetyNet) this.#judgeStart(packet, (packet.tcpFlags & TcpFlag.SYN) !== 0, out);
   }
 
   /**
    * Adds the segment to its flow's start and judges the start in stream order (and the segment
    * alone, as a last resort for a start whose first bytes were never seen). Sets the safety net's
-   * decision on a match; else NOT_FASTTRACK, with watchFlow while more bytes could still match.
+   * decision on a match; else NOT_P2P, with watchFlow while more bytes could still match.
    */
   #judgeStart(packet: PacketView, syn: boolean, out: Decision): void {
     const starts = this.#starts;
     const slot = starts.add(packet.srcIp, packet.dstIp, packet.srcPort, packet.dstPort, packet.tcpSeq, syn, packet.bytes, packet.payloadOffset, packet.payloadLength);
     const state = starts.state(slot);
-    out.reason = Reason.NOT_FASTTRACK;
+    out.reason = Reason.NOT_P2P;
     if (state === StartState.CLEAN) return;
     starts.setClientMac(slot, packet.srcMacHigh, packet.srcMacLow);
     this.#more = false;

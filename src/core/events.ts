@@ -18,6 +18,8 @@ export interface PacketFields {
   reason: string;
   /** The source MAC, when the queue saw one. */
   src_mac?: string;
+  /** The peer-to-peer protocol (a module's name): the one that recognised the packet, else the host's. */
+  protocol?: string;
 }
 
 /** How a peer became known. */
@@ -30,10 +32,10 @@ export type FtEvent =
   | ({ event: 'safety_net_hit'; supernode?: string } & PacketFields)
   | ({ event: 'probe_answered' } & PacketFields)
   | ({ event: 'lock_started' | 'lock_refreshed'; lock_until: string } & PacketFields)
-  | { event: 'lock_expired'; src_ip: string; src_mac?: string; reason: string }
-  | { event: 'probe_sent'; dest_ip: string; dest_port: number; src_port: number; proto: 'UDP'; dest_mac?: string }
-  | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP' }
-  | { event: 'client_forgotten'; src_ip: string; src_mac?: string; quiet_seconds: number }
+  | { event: 'lock_expired'; src_ip: string; src_mac?: string; reason: string; protocol?: string }
+  | { event: 'probe_sent'; dest_ip: string; dest_port: number; src_port: number; proto: 'UDP'; dest_mac?: string; protocol?: string }
+  | { event: 'pong_spoofed'; src_ip: string; src_port: number; dest_ip: string; dest_port: number; proto: 'UDP'; protocol?: string }
+  | { event: 'client_forgotten'; src_ip: string; src_mac?: string; quiet_seconds: number; protocol?: string }
   | { event: 'peer_forgotten'; dest_ip: string; dest_port: number; confirmed: boolean; quiet_seconds: number }
   | { event: 'operator_unlocked'; src_ip: string; src_mac?: string; was_locked: boolean; lock_seconds_left: number }
   | { event: 'operator_forgot_peer'; dest_ip: string; dest_port: number; was: 'confirmed' | 'learned' | 'operator' };

@@ -60,6 +60,24 @@ export function lockTiming(lockSeconds: number): LockTiming {
   };
 }
 
+/** Lock seconds per protocol id (core/protocol.ts), or one number for every protocol. */
+export type LockSeconds = number | readonly number[];
+
+/** The timings of `seconds`, by protocol id. */
+export function lockTimings(seconds: LockSeconds): LockTiming[] {
+  return (typeof seconds === 'number' ? [seconds] : seconds).map(lockTiming);
+}
+
+/** The timing of a host whose protocol id is `protocol` (the first one's when there is none for it). */
+export function timingOf(timings: readonly LockTiming[], protocol: number): LockTiming {
+  return timings[protocol] ?? timings[0]!;
+}
+
+/** Whether any protocol locks at all (a lock period above 0). */
+export function anyLocks(seconds: LockSeconds): boolean {
+  return (typeof seconds === 'number' ? [seconds] : seconds).some((value) => value > 0);
+}
+
 /** What a locking packet does to its host's lock. */
 export interface LockActivity {
   /** The lock's new end (never earlier than the current one). */

@@ -12,9 +12,9 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 /** Why a packet got its verdict; also the metrics label (REASON_NAMES). */
 export const Reason = {
   NOT_INSPECTED: 0,
-  NOT_FASTTRACK: 1,
+  NOT_P2P: 1,
   EXEMPT: 2,
-  FASTTRACK_UDP: 3,
+  P2P_UDP: 3,
   KNOWN_PEER_UDP: 4,
   KNOWN_PEER_SYN: 5,
   CLIENT_LOCKED: 6,
@@ -31,9 +31,12 @@ export const Reason = {
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
-  'not_inspected', 'not_fasttrack', 'exempt', 'fasttrack_udp', 'known_peer_udp',
+  'not_inspected', 'not_p2p', 'exempt', 'p2p_udp', 'known_peer_udp',
   'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer', 'tcp_handshake',
 ] as const;
+
+/** Reasons for which a protocol module recognised the packet: Decision.protocol says which module. */
+export const RECOGNISED_REASONS: readonly Reason[] = [Reason.P2P_UDP, Reason.SAFETY_NET, Reason.TCP_HANDSHAKE, Reason.PROBE_ANSWER];
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */
 export const PacketHook = { INPUT: 1, FORWARD: 2 } as const;

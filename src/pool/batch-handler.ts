@@ -10,7 +10,7 @@ import type { FtEvent } from '../core/events.ts';
 import { PacketView, parsePacket } from '../core/packet.ts';
 import { Decision, Reason, Verdict, type PacketDecider } from '../core/types.ts';
 import type { SpoofRequest, StateWriter } from '../state/apply.ts';
-import { Counter, type SharedCounters } from '../telemetry/counters.ts';
+import { Counter, packetColumn, protocolSlot, type SharedCounters } from '../telemetry/counters.ts';
 import type { SharedHistograms } from '../telemetry/histograms.ts';
 
 /** The part of nfqueue-bindings' PacketBatch a handler uses. */
@@ -64,9 +64,9 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
   const cleanMark = (options.mark | options.bypassMark) >>> 0;
   const dropOnError = options.failClosed;
   const monitor = options.monitor;
-  /** This worker's per-reason packet counters (accepted at reason*2, dropped at reason*2+1). */
+  /** This worker's packet counters, by protocol slot, reason and verdict (telemetry/counters.ts). */
   const reasonWords = counters.words;
-  const reasonBase = row * counters.columns + Counter.reasonBase;
+  const reasonBase = row * counters.columns; // packetColumn() counts from the row's start
   const startsBase = row * counters.columns + Counter.startsEvicted;
   let batchNumber = 0;
   let seenEvicted = 0;
@@ -98,14 +98,14 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
         decision.verdict = dropOnError ? Verdict.DROP : Verdict.ACCEPT;
       }
       if (decision.verdict === Verdict.DROP && !monitor) {
-        reasonWords[reasonBase + decision.reason * 2 + 1]!++;
+        reasonWords[reasonBase + packetColumn(protocolSlot(decision.reason, decision.protocol), decision.reason, true)]!++;
         batch.drop(i);
       } else {
-        reasonWords[reasonBase + decision.reason * 2]!++;
+        reasonWords[reasonBase + packetColumn(protocolSlot(decision.reason, decision.protocol), decision.reason, false)]!++;
         // REPEAT with our mark: the hook runs again, our chain RETURNs, later rules still apply.
         // A clean flow also gets the bypass bit, which the rules copy to its conntrack entry.
         // A flow whose start the safety net still watches stays without it: its next data is queued.
-        const clean = (decision.reason === Reason.NOT_FASTTRACK && !decision.watchFlow) || decision.reason === Reason.EXEMPT;
+        const clean = (decision.reason === Reason.NOT_P2P && !decision.watchFlow) || decision.reason === Reason.EXEMPT;
         batch.repeat(i, (batch.mark(i) | (clean ? cleanMark : mark)) >>> 0);
       }
     }

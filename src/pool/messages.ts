@@ -31,7 +31,8 @@ export interface WorkerPolicy {
   protocols: string[];
   networkNames: string[];
   blockUdp: boolean;
-  lockSeconds: number;
+  /** By protocol id (config/protocols.ts lockSecondsFor). */
+  lockSeconds: number[];
   probePort: number;
   probePorts: number;
   /** CIDR list text (FTWALL_EXEMPT). */

@@ -5,7 +5,7 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROTOCOL_NAMES } from '../config/protocols.ts';
+import { lockSecondsFor } from '../config/protocols.ts';
 import type { Config } from '../config/schema.ts';
 import type { CidrList } from '../core/cidr.ts';
 import type { SharedState } from '../state/shared-state.ts';
@@ -29,10 +29,10 @@ export function workerInits(config: Config, state: SharedState, counters: Shared
     bypassMark: config.flowBypass ? config.bypassMark : 0,
     failClosed: config.fail === 'closed',
     policy: {
-      protocols: [...PROTOCOL_NAMES],
+      protocols: [...config.protocols],
       networkNames: config.networkNames,
       blockUdp: config.blockUdp,
-      lockSeconds: config.lockSeconds,
+      lockSeconds: lockSecondsFor(config),
       probePort: config.probePort,
       probePorts: config.probePorts,
       exempt: config.exempt.entries.map((entry) => entry.text).join(','),

@@ -8,7 +8,7 @@ import { NfQueue } from 'nfqueue-bindings';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CidrList } from '../core/cidr.ts';
 import { CoreDecider } from '../core/decide.ts';
-import { lockTiming } from '../core/lock.ts';
+import { anyLocks, lockTimings } from '../core/lock.ts';
 import { createProtocols } from '../core/protocols/index.ts';
 import { StateWriter } from '../state/apply.ts';
 import { SharedState } from '../state/shared-state.ts';
@@ -28,17 +28,17 @@ const handleBatch = createBatchHandler({
   decider: new CoreDecider({
     protocols: createProtocols(policy.protocols, { networkNames: policy.networkNames }),
     blockUdp: policy.blockUdp,
-    lockEnabled: policy.lockSeconds > 0,
+    lockEnabled: anyLocks(policy.lockSeconds),
     probePort: policy.probePort,
     probePorts: policy.probePorts,
-    answerTicks: lockTiming(policy.lockSeconds).answerTicks,
+    answerTicks: Math.max(...lockTimings(policy.lockSeconds).map((timing) => timing.answerTicks)),
     hostKeySecret: state.hostKeySecret,
     exempt: CidrList.parse(policy.exempt),
     safetyNet: policy.safetyNet,
     lanNetworks: CidrList.parse(policy.lanNetworks),
     neverPeer: CidrList.parse(policy.neverPeer),
   }, new SharedStateView(state)),
-  writer: new StateWriter(state, policy.lockSeconds, policy.peerQuorum),
+  writer: new StateWriter(state, policy.lockSeconds, policy.peerQuorum, policy.protocols),
   ticks: () => state.ticks(),
   counters: new SharedCounters(init.counters),
   histograms: new SharedHistograms(init.histograms),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The rule plan a configuration asks for: the one `ftwall rules` prints and the daemon installs. Pure. */
-import { protocolsFor } from '../config/protocols.ts';
+import { lockSecondsFor, protocolsFor } from '../config/protocols.ts';
+import { anyLocks } from '../core/lock.ts';
 import type { Config } from '../config/schema.ts';
 import type { KernelSetsPlan } from './nft-sets.ts';
 import { planRules, type TablePlan } from './plan.ts';
@@ -24,7 +25,7 @@ export function rulePlanFor(config: Config, dockerUser: boolean, kernelSets: boo
 export function kernelSetsPlanFor(config: Config): KernelSetsPlan {
   return {
     lanInterfaces: config.lanInterfaces, exempt: config.exempt.entries.map((entry) => entry.text),
-    enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: config.lockSeconds > 0,
+    enforce: config.mode === 'enforce', blockUdp: config.blockUdp, locks: anyLocks(lockSecondsFor(config)),
     sourceNewFlows: config.sourceLimit, probePort: config.probePort, probePorts: config.probePorts,
     udpShapes: protocolsFor(config).flatMap((module) => module.udpShapes),
     bypassMark: config.flowBypass ? config.bypassMark : 0,

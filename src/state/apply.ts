@@ -5,10 +5,10 @@
  * The lock's rules are core/lock.ts; this file only reads and writes the table around them.
  */
 import { formatMac, type FtEvent, type PacketFields, type PeerSourceName } from '../core/events.ts';
-import { lockActivity, lockTiming, type LockTiming } from '../core/lock.ts';
+import { lockActivity, lockTimings, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
 import type { PacketView } from '../core/packet.ts';
 import { hostKeyOf, hostKeyOfMac, ipToString } from '../core/packet.ts';
-import { ClientStatus, REASON_NAMES, Reason, Verdict, type Decision } from '../core/types.ts';
+import { ClientStatus, REASON_NAMES, RECOGNISED_REASONS, Reason, Verdict, type Decision } from '../core/types.ts';
 import { isRealLanHost } from './neighbours.ts';
 import { NOT_FOUND } from './shared-table.ts';
 import { Client, Peer, PeerSource, emptyLock, readLock, revealerBit, revealerCount, storeSeed, type SharedState } from './shared-state.ts';
@@ -39,16 +39,23 @@ export interface SpoofRequest {
   request: string;
 }
 
+const RECOGNISED: ReadonlySet<number> = new Set(RECOGNISED_REASONS);
+
 export class StateWriter {
   readonly #state: SharedState;
-  readonly #timing: LockTiming;
+  /** By protocol id: a host is locked for its protocol's period (Client.protocol). */
+  readonly #timings: LockTiming[];
   readonly #quorum: number;
   readonly #lock = emptyLock();
 
   /** `quorum`: distinct revealing hosts that confirm a peer for every host (FTWALL_PEER_QUORUM). */
-  constructor(state: SharedState, lockSeconds: number, quorum: number) {
+  readonly #protocols: readonly string[];
+
+  /** `protocols`: the configured modules' names, by protocol id (for the events' protocol field). */
+  constructor(state: SharedState, lockSeconds: LockSeconds, quorum: number, protocols: readonly string[] = ['fasttrack']) {
     this.#state = state;
-    this.#timing = lockTiming(lockSeconds);
+    this.#protocols = protocols;
+    this.#timings = lockTimings(lockSeconds);
     this.#quorum = quorum;
   }
 
@@ -59,6 +66,7 @@ export class StateWriter {
       src_port: packet.srcPort, dest_port: packet.dstPort, proto: packet.protocol === 17 ? 'UDP' : 'TCP',
       action: decision.verdict === Verdict.DROP ? 'blocked' : 'allowed', reason: REASON_NAMES[decision.reason],
       src_mac: packet.srcMacHigh || packet.srcMacLow ? formatMac(packet.srcMacHigh, packet.srcMacLow) : undefined,
+      protocol: this.#protocolName(packet.srcIp, hostKey, decision),
     });
     const hostKey = hostKeyOf(packet, this.#state.hostKeySecret);
     // Revealers are counted by MAC, folded the same way in every run (not keyed: the count's bits
@@ -91,6 +99,13 @@ export class StateWriter {
         request: latin1(packet.bytes, packet.payloadOffset, packet.payloadLength), // recognised: short
       });
     }
+  }
+
+  /** The module that recognised the packet, else the one the host was identified by (if any). */
+  #protocolName(ip: number, hostKey: number, decision: Decision): string | undefined {
+    if (RECOGNISED.has(decision.reason)) return this.#protocols[decision.protocol];
+    const slot = this.#state.clients.find(ip, hostKey);
+    return slot === NOT_FOUND ? undefined : this.#protocols[this.#state.clients.get(slot, Client.protocol)];
   }
 
   #reportLearned(learned: number, eve: PacketFields, source: PeerSourceName, events: FtEvent[]): void {
@@ -157,6 +172,10 @@ export class StateWriter {
       clients.set(slot, Client.clientPort, packet.srcPort);
       clients.set(slot, Client.protocol, decision.protocol);
       storeSeed(clients, slot, packet.bytes, packet.payloadOffset, packet.payloadLength);
+    } else if (RECOGNISED.has(decision.reason) && clients.get(slot, Client.protocol) !== decision.protocol) {
+      // Another protocol's client now (its lock period follows): no probe until one of its own requests seeds it.
+      clients.set(slot, Client.protocol, decision.protocol);
+      clients.set(slot, Client.clientPort, 0);
     }
     // Only the writer that sets the bit reports it (two workers may see a client's first packets at once).
     if ((flags & ClientStatus.IDENTIFIED) === 0 && (clients.setBits(slot, Client.flags, ClientStatus.IDENTIFIED) & ClientStatus.IDENTIFIED) === 0) {
@@ -169,7 +188,9 @@ export class StateWriter {
     const clients = this.#state.clients;
     const slot = clients.upsert(ip, hostKey);
     if (slot === NOT_FOUND) return;
-    const activity = lockActivity(readLock(clients, slot, this.#lock), now, this.#timing);
+    const timing = timingOf(this.#timings, clients.get(slot, Client.protocol));
+    if (timing.lockTicks === 0) return; // this protocol's locks are off
+    const activity = lockActivity(readLock(clients, slot, this.#lock), now, timing);
     clients.raise(slot, Client.lockUntil, activity.lockUntil);
     if (activity.started) clients.set(slot, Client.lockStarted, now);
     if (activity.report === null) return;

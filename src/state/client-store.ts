@@ -25,8 +25,10 @@ export interface StoredClient {
   port: number;
   /** The probe's seed: the client's own request (a FastTrack ping), hex. */
   ping: string;
-  /** Protocol id of the seed (absent in files of older versions: 0, FastTrack). */
+  /** Protocol id of the seed in the run that saved it (files of older versions: 0, FastTrack). */
   protocol?: number;
+  /** Its protocol's name (FTWALL_PROTOCOLS may differ in the next run; absent in older files). */
+  protocolName?: string;
   lockUntilMs?: number;
   lockStartedMs?: number;
   probeAnsweredMs?: number;
@@ -37,7 +39,7 @@ export interface StoredClient {
 const FORMAT = 1;
 
 /** The clients worth keeping: identified or locked, times in wall-clock ms. Pure over the state. */
-export function snapshotClients(state: SharedState, nowTicks: number): StoredClient[] {
+export function snapshotClients(state: SharedState, nowTicks: number, protocols: readonly string[] = ['fasttrack']): StoredClient[] {
   const clients = state.clients;
   const stored: StoredClient[] = [];
   const ms = (ticks: number) => (ticks > 0 ? state.toMs(ticks) : undefined);
@@ -50,6 +52,7 @@ export function snapshotClients(state: SharedState, nowTicks: number): StoredCli
     stored.push({
       ip: ipToString(ip), host: hostKey, mac: [clients.get(slot, Client.macHigh) >>> 0, clients.get(slot, Client.macLow) >>> 0],
       flags, port: clients.get(slot, Client.clientPort), ping: ping.subarray(0, length).toString('hex'), protocol: clients.get(slot, Client.protocol),
+      protocolName: protocols[clients.get(slot, Client.protocol)],
       lockUntilMs: lockUntil > nowTicks ? ms(lockUntil) : undefined,
       lockStartedMs: lockUntil > nowTicks ? ms(clients.get(slot, Client.lockStarted)) : undefined,
       probeAnsweredMs: ms(clients.get(slot, Client.probeAnswered)),
@@ -60,7 +63,7 @@ export function snapshotClients(state: SharedState, nowTicks: number): StoredCli
 }
 
 /** Puts stored clients back into the tables; returns how many (and how many are still locked). */
-export function restoreClients(state: SharedState, stored: readonly StoredClient[], nowMs: number): { clients: number; locked: number } {
+export function restoreClients(state: SharedState, stored: readonly StoredClient[], nowMs: number, protocols: readonly string[] = ['fasttrack']): { clients: number; locked: number } {
   const clients = state.clients;
   const now = state.ticks(nowMs);
   const ticks = (ms: number | undefined) => (ms === undefined ? 0 : Math.max(1, state.ticks(ms)));
@@ -76,8 +79,10 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     clients.set(slot, Client.flags, entry.flags & ClientStatus.IDENTIFIED);
     clients.set(slot, Client.macHigh, entry.mac[0] | 0);
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
-    clients.set(slot, Client.clientPort, entry.port & 0xffff);
-    clients.set(slot, Client.protocol, (entry.protocol ?? 0) & 0xff);
+    // Its protocol's id in this run; one not run now keeps the host (and its lock) but not its seed.
+    const protocol = entry.protocolName === undefined ? (entry.protocol ?? 0) & 0xff : protocols.indexOf(entry.protocolName);
+    clients.set(slot, Client.clientPort, protocol < 0 ? 0 : entry.port & 0xffff);
+    clients.set(slot, Client.protocol, Math.max(0, protocol));
     // Quiet time goes on across a restart (the decay sweep counts from the last activity).
     clients.set(slot, Client.lastSeen, entry.lastSeenMs === undefined ? now : Math.min(now, ticks(entry.lastSeenMs)));
     const ping = Buffer.from(entry.ping, 'hex');

@@ -18,6 +18,8 @@ import { Client, Peer, PeerSource, type SharedState } from './shared-state.ts';
 export interface DecaySettings {
   clientQuietSeconds: number;
   peerQuietSeconds: number;
+  /** The configured protocol modules' names, by protocol id (events name the host's). */
+  protocols?: readonly string[];
 }
 
 export class DecaySweep {
@@ -63,6 +65,7 @@ export class DecaySweep {
       const low = clients.get(slot, Client.macLow);
       this.#report({
         event: 'client_forgotten', src_ip: ipToString(ip), quiet_seconds: this.#settings.clientQuietSeconds,
+        protocol: this.#settings.protocols?.[clients.get(slot, Client.protocol)],
         ...(high === 0 && low === 0 ? {} : { src_mac: formatMac(high, low) }),
       });
     });

@@ -37,7 +37,7 @@ export function compactedPeerLines(state: SharedState): string[] {
 }
 
 /** The settings the stores use. */
-export type StoresConfig = Pick<Config, 'stateDir' | 'maxPeers' | 'lockSeconds' | 'peerQuorum' | 'neverPeer'>;
+export type StoresConfig = Pick<Config, 'stateDir' | 'maxPeers' | 'lockSeconds' | 'peerQuorum' | 'neverPeer' | 'protocols'>;
 
 /** The peer and client stores of one run, over the shared tables; inert without FTWALL_STATE_DIR. */
 export class Stores {
@@ -89,7 +89,7 @@ export class Stores {
     const store = new ClientStore(join(this.#config.stateDir, 'clients.json'));
     this.#clientStore = store;
     try {
-      const restored = restoreClients(this.#state, store.load(), Date.now());
+      const restored = restoreClients(this.#state, store.load(), Date.now(), this.#config.protocols);
       this.#log.info({ event: 'client_store_loaded', path: store.path, ...restored }, `restored ${restored.clients} clients (${restored.locked} still locked)`);
     } catch (error) {
       this.#log.warn({ event: 'client_store_unreadable', path: store.path, error: (error as Error).message }, 'client store unreadable: starting without its clients (it is rewritten)');
@@ -136,7 +136,7 @@ export class Stores {
     if (!this.#clientStore || (!this.#clientsChanged && !final)) return;
     this.#clientsChanged = false;
     try {
-      this.#clientStore.save(snapshotClients(this.#state, this.#state.ticks()));
+      this.#clientStore.save(snapshotClients(this.#state, this.#state.ticks(), this.#config.protocols));
     } catch (error) {
       this.#log.error({ event: 'client_store_write_failed', error: (error as Error).message }, 'could not write the client store');
     }

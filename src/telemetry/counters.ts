@@ -3,22 +3,46 @@
  * Per-worker packet counters in one SharedArrayBuffer: each worker writes only its own row, the
  * main thread sums the rows for /metrics. No messages per packet or per batch.
  */
-import { REASON_NAMES } from '../core/types.ts';
+import { REASON_NAMES, RECOGNISED_REASONS } from '../core/types.ts';
+
+/** Protocol modules the counters can tell apart (more are counted as the last one). */
+export const MAX_PROTOCOLS = 7;
+/** Slots of the per-reason columns: 0 for packets no module recognised, 1 + protocol id for a module's. */
+const SLOTS = 1 + MAX_PROTOCOLS;
+const REASONS = REASON_NAMES.length;
+const PACKET_COLUMNS = 2 * REASONS * SLOTS;
 
 export const Counter = {
   /** Packets accepted because deciding them threw. */
   handlerErrors: 0,
   /**
-   * First of 2 x REASON_NAMES.length columns: packets per reason, accepted (reason*2) and dropped
-   * (reason*2+1). Every decided packet lands in exactly one of them, so totals derive from these.
+   * First of the packet columns: per protocol slot and reason, accepted and dropped (packetColumn).
+   * Every decided packet lands in exactly one of them, so totals derive from these.
    */
   reasonBase: 1,
   /** The safety net's reassembly: flow starts still watched when pushed out by newer flows (a worker's running total). */
-  startsEvicted: 1 + 2 * REASON_NAMES.length,
+  startsEvicted: 1 + PACKET_COLUMNS,
   /** Flow starts given up at the byte or segment limit while they could still have matched (running total). */
-  startsGivenUp: 2 + 2 * REASON_NAMES.length,
-  COLUMNS: 3 + 2 * REASON_NAMES.length,
+  startsGivenUp: 2 + PACKET_COLUMNS,
+  COLUMNS: 3 + PACKET_COLUMNS,
 } as const;
+
+/** Per reason: 1 when a module recognised the packet (its protocol slot counts), else 0. */
+export const RECOGNISED_BY_REASON: Uint8Array = (() => {
+  const table = new Uint8Array(REASONS);
+  for (const reason of RECOGNISED_REASONS) table[reason] = 1;
+  return table;
+})();
+
+/** The protocol slot of a decided packet: 1 + its module's id when one recognised it, else 0. */
+export function protocolSlot(reason: number, protocol: number): number {
+  return RECOGNISED_BY_REASON[reason] === 1 ? 1 + Math.min(protocol, MAX_PROTOCOLS - 1) : 0;
+}
+
+/** The column of packets with this protocol slot and reason, accepted or dropped (relative to a row). */
+export function packetColumn(slot: number, reason: number, dropped: boolean): number {
+  return Counter.reasonBase + (slot * REASONS + reason) * 2 + (dropped ? 1 : 0);
+}
 
 export class SharedCounters {
   readonly words: Float64Array;
@@ -49,14 +73,20 @@ export class SharedCounters {
     return sum;
   }
 
-  /** Packets decided in all, and how many of them were dropped (from the per-reason columns). */
+  /** Packets with this reason, accepted or dropped, whatever their protocol. */
+  reasonTotal(reason: number, dropped: boolean): number {
+    let sum = 0;
+    for (let slot = 0; slot < SLOTS; slot++) sum += this.total(packetColumn(slot, reason, dropped));
+    return sum;
+  }
+
+  /** Packets decided in all, and how many of them were dropped (from the packet columns). */
   verdictTotals(): { packets: number; dropped: number } {
     let packets = 0;
     let dropped = 0;
-    for (let reason = 0; reason < REASON_NAMES.length; reason++) {
-      const accepted = this.total(Counter.reasonBase + reason * 2);
-      const drops = this.total(Counter.reasonBase + reason * 2 + 1);
-      packets += accepted + drops;
+    for (let reason = 0; reason < REASONS; reason++) {
+      const drops = this.reasonTotal(reason, true);
+      packets += this.reasonTotal(reason, false) + drops;
       dropped += drops;
     }
     return { packets, dropped };

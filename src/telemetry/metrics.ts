@@ -9,12 +9,14 @@ import { AggregationTemporality, DataPointType, type CollectionResult, type Metr
 import { ValueType } from '@opentelemetry/api';
 import type { KernelQueueStats } from 'nfqueue-bindings';
 import { REASON_NAMES } from '../core/types.ts';
-import { Counter, SharedCounters } from './counters.ts';
+import { Counter, MAX_PROTOCOLS, SharedCounters, packetColumn } from './counters.ts';
 import { HISTOGRAMS, type SharedHistograms } from './histograms.ts';
 
 /** What the daemon exposes to metrics; read at collection time. */
 export interface MetricsSource {
   counters: SharedCounters;
+  /** The configured protocol modules' names, by protocol id (the packets' protocol label). */
+  protocols?: readonly string[];
   histograms: SharedHistograms;
   peersKnown(): number;
   clientsLocked(): number;
@@ -57,7 +59,7 @@ export class MetricsBridge implements MetricProducer {
 
   /** Registers the observable instruments on `meter`. */
   register(meter: Meter): void {
-    const packets = meter.createObservableCounter('ftwall.packets', { description: 'Packets decided, by verdict and reason', unit: '{packet}' });
+    const packets = meter.createObservableCounter('ftwall.packets', { description: 'Packets decided, by verdict and reason; those a protocol module recognised also by protocol', unit: '{packet}' });
     const peers = meter.createObservableGauge('ftwall.peers', { description: 'FastTrack peers known', unit: '{peer}' });
     const locked = meter.createObservableGauge('ftwall.clients.locked', { description: 'LAN clients under a time lock now', unit: '{client}' });
     const spoofs = meter.createObservableCounter('ftwall.spoofs', { description: 'Spoofed pongs, by outcome (sent, or why not)', unit: '{packet}' });
@@ -84,10 +86,15 @@ export class MetricsBridge implements MetricProducer {
     meter.addBatchObservableCallback((result) => {
       const source = this.source;
       if (!source) return;
-      for (let reason = 0; reason < REASON_NAMES.length; reason++) {
-        for (const verdict of ['accepted', 'dropped'] as const) {
-          const value = source.counters.total(Counter.reasonBase + reason * 2 + (verdict === 'dropped' ? 1 : 0));
-          if (value > 0) result.observe(packets, value, { verdict, reason: REASON_NAMES[reason] });
+      const protocols = source.protocols ?? [];
+      for (let slot = 0; slot <= MAX_PROTOCOLS; slot++) {
+        // Packets a module recognised carry its name; the others have no protocol label.
+        const protocol = slot === 0 ? {} : { protocol: protocols[slot - 1] ?? `protocol_${slot - 1}` };
+        for (let reason = 0; reason < REASON_NAMES.length; reason++) {
+          for (const verdict of ['accepted', 'dropped'] as const) {
+            const value = source.counters.total(packetColumn(slot, reason, verdict === 'dropped'));
+            if (value > 0) result.observe(packets, value, { verdict, reason: REASON_NAMES[reason], ...protocol });
+          }
         }
       }
       result.observe(peers, source.peersKnown());

@@ -167,7 +167,7 @@ describe('packet path', { skip }, () => {
     }
   });
 
-  test('a flow opened with junk is bypassed, yet a FastTrack ping on it is still decided: dropped, its peer learned (u32 pre-match)', async () => {
+  test('a flow opened with junk is bypassed, yet a FastTrack ping on it is still decided: dropped, its peer learned (in-kernel shape pre-match)', async () => {
     const ftwall = FtwallProcess.start(bed, { FTWALL_WORKERS: '1', FTWALL_STATE_DIR: '' });
     try {
       await ftwall.ready();

@@ -231,7 +231,7 @@ describe('a hostile LAN host', { skip }, () => {
     try {
       await ftwall.ready();
       const sent = await runAgentAsync(bed, host('attacker').ns, 'raw-send', { file: packetFile('flood', forged), seconds: SECONDS });
-      const decided = metric(bed, 'ftwall_packets_total', 'reason="fasttrack_udp"');
+      const decided = metric(bed, 'ftwall_packets_total', 'reason="p2p_udp"');
       const counters = bed.run(bed.router, ['iptables', '-nvxL', 'OUTPUT']);
       const count = (comment: string) => Number(counters.split('\n').find((line) => line.includes(comment))!.trim().split(/\s+/)[0]);
       const pongs = metric(bed, 'ftwall_spoofs_total', 'outcome="sent"');
@@ -274,7 +274,7 @@ describe('a hostile LAN host', { skip }, () => {
       const seconds = (Date.now() - startedAt) / 1000;
       assert.equal(spray.sent, 200_000);
       assert.equal(web.connected, true, 'other hosts keep their web during the spray');
-      const decided = metric(bed, 'ftwall_packets_total', 'reason="fasttrack_udp"');
+      const decided = metric(bed, 'ftwall_packets_total', 'reason="p2p_udp"');
       assert.ok(decided > 50_000, `${decided} sprayed pings decided`);
       t.diagnostic(`${decided} decided in ${seconds.toFixed(1)} s; peers ${metric(bed, 'ftwall_peers')}; store lines ${readFileSync(`${stateDir}/peers.txt`, 'utf8').split('\n').filter(Boolean).length}; pongs ${metric(bed, 'ftwall_spoofs_total', 'outcome="sent"')}; peer_learned lines ${ftwall.events('peer_learned').length}, suppressed ${metric(bed, 'ftwall_events_suppressed_total')}; RSS +${Math.round((rss() - rssBefore) / 1048576)} MB`);
       assert.ok(metric(bed, 'ftwall_peers') <= MAX_PEERS, `peers remembered: ${metric(bed, 'ftwall_peers')}`);

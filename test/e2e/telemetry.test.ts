@@ -86,7 +86,7 @@ describe('telemetry', { skip }, () => {
   test('/metrics serves the same metrics as Prometheus text', () => {
     const { status, body } = httpGet(bed, bed.router, 'http://127.0.0.1:9490/metrics');
     assert.equal(status, 200);
-    assert.match(body, /ftwall_packets_total\{[^}]*reason="fasttrack_udp"[^}]*\} [1-9]/);
+    assert.match(body, /ftwall_packets_total\{[^}]*reason="p2p_udp"[^}]*\} [1-9]/);
     assert.match(body, /\nftwall_peers\{[^}]*\} 15\n/, '15 pinged addresses (a quarter of 20 hidden)');
     assert.match(body, /ftwall_decision_duration_seconds_bucket\{[^}]*le="/);
     assert.match(body, /ftwall_batch_size_count\{[^}]*\} [1-9]/);
@@ -115,7 +115,7 @@ describe('telemetry', { skip }, () => {
     const deadline = Date.now() + 30_000;
     let result: { status: number; body: string } = { status: 0, body: '' };
     while (Date.now() < deadline) {
-      result = httpGet(bed, bed.router, 'http://127.0.0.1:9090/api/v1/query?query=sum(ftwall_packets_total{reason="fasttrack_udp"})');
+      result = httpGet(bed, bed.router, 'http://127.0.0.1:9090/api/v1/query?query=sum(ftwall_packets_total{reason="p2p_udp"})');
       if (result.status === 200 && /"value":\[[^\]]*,"[1-9]/.test(result.body)) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -19,7 +19,7 @@ export const REPORT: StatusReport = {
       { peer: '198.51.100.8:3531', status: 'confirmed', revealers: 3, last_seen_seconds_ago: 40 },
     ],
   },
-  packets: { fasttrack_udp: { accepted: 0, dropped: 42 }, not_fasttrack: { accepted: 1234, dropped: 0 } },
+  packets: { p2p_udp: { accepted: 0, dropped: 42 }, not_p2p: { accepted: 1234, dropped: 0 } },
 };
 
 /** 60 minutes of traffic: accepted a slow wave around 400/min, dropped a burst 20 minutes ago. */
@@ -31,7 +31,7 @@ export const HISTORY: History = {
   })),
   events: [
     { timeMs: NOW - 20_000, event: 'lock_started', src: '10.0.0.10:3531', dest: '198.51.100.7:1214', reason: 'syn_to_known_peer' },
-    { timeMs: NOW - 25_000, event: 'peer_learned', src: '10.0.0.10:3531', dest: '198.51.100.7:1214', reason: 'fasttrack_udp' },
-    { timeMs: NOW - 26_000, event: 'client_identified', src: '10.0.0.10:3531', dest: '198.51.100.7:1214', reason: 'fasttrack_udp' },
+    { timeMs: NOW - 25_000, event: 'peer_learned', src: '10.0.0.10:3531', dest: '198.51.100.7:1214', reason: 'p2p_udp' },
+    { timeMs: NOW - 26_000, event: 'client_identified', src: '10.0.0.10:3531', dest: '198.51.100.7:1214', reason: 'p2p_udp' },
   ],
 };

@@ -7,6 +7,9 @@ export const PROTOCOL_FACTORIES: Readonly<Record<string, ProtocolFactory>> = {
   fasttrack: createFastTrack,
 };
 
+/** Every protocol module's name, in registration order (FTWALL_PROTOCOLS' choices and default). */
+export const PROTOCOL_NAMES = Object.keys(PROTOCOL_FACTORIES);
+
 /** The modules named (in that order); a module's index in the result is its protocol id. */
 export function createProtocols(names: readonly string[], options: ProtocolOptions): ProtocolModule[] {
   return names.map((name) => {

@@ -18,7 +18,7 @@ function setup(options: { bypass?: boolean; outcome?: SpoofOutcome } = {}) {
   const dispatcher = new BatchDispatcher({
     sink: { report: (event) => { reported.push(event); } },
     stores: { appendPeers: (storeLines) => { appended.push(storeLines); } },
-    spoofer: { send: (request) => { sent.push(request); return options.outcome ?? 'sent'; } },
+    spoofer: { send: (request) => { sent.push(request); return options.outcome ?? 'sent'; }, protocolName: () => 'fasttrack' },
     flowCutter: options.bypass === false ? undefined : { cut: (ip, port) => { cuts.push([ip, port]); } },
     log,
   });
@@ -58,7 +58,7 @@ test('spoof requests go to the spoofer; a pong sent is logged at debug, one refu
   const { dispatcher, sent, lines } = setup();
   dispatcher.dispatch([], [request]);
   assert.deepEqual(sent, [request]);
-  assert.deepEqual(lines, [{ level: 20, event: 'pong_spoofed', src_ip: '198.51.100.7', src_port: 1214, dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP', msg: 'spoofed pong sent' }]);
+  assert.deepEqual(lines, [{ level: 20, event: 'pong_spoofed', src_ip: '198.51.100.7', src_port: 1214, dest_ip: '192.168.1.10', dest_port: 3531, proto: 'UDP', protocol: 'fasttrack', msg: 'spoofed pong sent' }]);
   const refused = setup({ outcome: 'rate_limited' });
   refused.dispatcher.dispatch([], [request]);
   assert.equal(refused.sent.length, 1);

@@ -30,7 +30,7 @@ function setup() {
   const events: FtEvent[] = [];
   const saved = { clients: 0, peers: [] as string[] };
   const operator = new Operator({
-    state, version: '9.9.9', startedMs: NOW - 30_000, packets: () => ({ fasttrack_udp: { accepted: 0, dropped: 5 } }),
+    state, version: '9.9.9', startedMs: NOW - 30_000, packets: () => ({ p2p_udp: { accepted: 0, dropped: 5 } }),
     report: (event) => events.push(event), saveClients: () => saved.clients++, compactPeers: (why) => saved.peers.push(why),
   });
   return { NOW, state, operator, events, saved };
@@ -47,7 +47,7 @@ test('status: locked hosts with MAC, time left and why; peers by kind; packets',
   assert.deepEqual(report.peers.list.map((peer) => `${peer.peer} ${peer.status}`).sort(), ['198.51.100.7:1214 learned', '198.51.100.8:3531 confirmed', '198.51.100.99:1214 operator']);
   const text = formatStatus(report);
   assert.match(text, /10\.0\.0\.10 +02:77:01:00:00:10 +LOCKED 90 s left/);
-  assert.match(text, /fasttrack_udp +0 \/ 5/);
+  assert.match(text, /p2p_udp +0 \/ 5/);
 });
 
 test('unlock: the lock ends and the host is no longer identified, with an event for the log and the kernel sets, saved at once', () => {

@@ -60,7 +60,7 @@ test('1. a ping identifies the client, learns the peer, asks for a spoofed pong,
   const { decide } = setup();
   const out = decide(udp(PING));
   assert.equal(out.verdict, Verdict.DROP);
-  assert.equal(out.reason, Reason.FASTTRACK_UDP);
+  assert.equal(out.reason, Reason.P2P_UDP);
   assert.ok(out.identifyClient && out.learnPeer && out.spoofReply);
   assert.equal(out.lockClient, false, 'UDP alone does not lock');
 });
@@ -74,10 +74,10 @@ test('1. with FTWALL_BLOCK_UDP=false the ping is noted but passes (the original 
 test('weak types (0x29, 0x2A) count only from an identified client', () => {
   const { state, decide } = setup();
   const setupMessage = [0x2a, 1, 2, 3, 4];
-  assert.equal(decide(udp(setupMessage)).reason, Reason.NOT_FASTTRACK);
+  assert.equal(decide(udp(setupMessage)).reason, Reason.NOT_P2P);
   state.setClient(CLIENT, ClientStatus.IDENTIFIED);
   const out = decide(udp(setupMessage));
-  assert.equal(out.reason, Reason.FASTTRACK_UDP);
+  assert.equal(out.reason, Reason.P2P_UDP);
   assert.equal(out.spoofReply, false, 'only pings get pongs');
 });
 
@@ -165,7 +165,7 @@ test('5. the safety net reassembles a flow\'s start: a lower-case marker split o
   assert.equal(opened.watchFlow, true, 'a SYN: its flow\'s start is wanted');
   const head = 'GET /files HTTP/1.1\r\nhost: x\r\nx-ka';
   let out = decide(seg(isn + 1 + head.length + 3, '-supernodeip: 198.51.100.9:3531\r\n\r\n')); // third, first
-  assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow && out.reason === Reason.NOT_FASTTRACK, 'a gap: watched');
+  assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow && out.reason === Reason.NOT_P2P, 'a gap: watched');
   out = decide(seg(isn + 1, head));
   assert.ok(out.verdict === Verdict.ACCEPT && out.watchFlow, 'the first: an open header block, no marker yet');
   out = decide(seg(isn + 1, head)); // retransmitted
@@ -192,7 +192,7 @@ test('5. a SYN carrying data (TCP Fast Open) is judged as data, and still as a S
   const known = decide({ ...syn(), payload: [...Buffer.from('hello')] });
   assert.equal(known.reason, Reason.KNOWN_PEER_SYN, 'the peer check comes first');
   const plain = decide({ ...syn('192.0.2.80', 80), payload: [...Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n')] });
-  assert.ok(plain.verdict === Verdict.ACCEPT && plain.reason === Reason.NOT_FASTTRACK && !plain.watchFlow, 'a complete benign header block: judged clean at once');
+  assert.ok(plain.verdict === Verdict.ACCEPT && plain.reason === Reason.NOT_P2P && !plain.watchFlow, 'a complete benign header block: judged clean at once');
 });
 
 test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first answer is FastTrack, in the client\'s name', () => {
@@ -204,7 +204,7 @@ test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first a
   const random12 = [0x3c, 0x91, 0x07, 0xe2, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]; // a random first word, not giFT's
   decide(out(5000, [], TcpFlag.SYN), PacketHook.FORWARD, 100, mac);
   const first = decide(out(5001, random12), PacketHook.FORWARD, 100, mac);
-  assert.ok(first.verdict === Verdict.ACCEPT && first.watchFlow && first.reason === Reason.NOT_FASTTRACK, 'held: accepted without the bypass bit');
+  assert.ok(first.verdict === Verdict.ACCEPT && first.watchFlow && first.reason === Reason.NOT_P2P, 'held: accepted without the bypass bit');
   assert.ok(decide(out(5001, random12), PacketHook.FORWARD, 100, mac).watchFlow, 'its retransmission too');
   const answer = decide(back(9001, [1, 2, 3, 4, 5, 6, 7, 8]));
   assert.equal(answer.reason, Reason.TCP_HANDSHAKE);
@@ -226,29 +226,29 @@ test('5. the TCP handshake by its sizes: a 12-byte start held, an 8-byte first a
   assert.equal(decide(out(7013, [1, 2, 3]), PacketHook.FORWARD, 100).watchFlow, false, 'the client\'s next bytes judge the flow clean');
   decide(out(8000, [], TcpFlag.SYN, 40012));
   decide(out(8001, [...random12, 0]), PacketHook.FORWARD, 100);
-  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40012)).reason, Reason.NOT_FASTTRACK, '13 bytes out');
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40012)).reason, Reason.NOT_P2P, '13 bytes out');
   decide(out(6001, random12, TcpFlag.ACK, 40013)); // no SYN seen: the start is unknown
-  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40013)).reason, Reason.NOT_FASTTRACK, 'a flow picked up mid-stream');
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40013)).reason, Reason.NOT_P2P, 'a flow picked up mid-stream');
   decide(out(4000, [], TcpFlag.SYN, 40014));
   assert.equal(decide(back(1, [...Buffer.from('220 mail ready')], 40014)).verdict, Verdict.ACCEPT, 'a banner before any client data');
   // The answer in two segments: held until its 8 bytes are in; 4 + 5 is not it.
   decide(out(2000, [], TcpFlag.SYN, 40016));
   decide(out(2001, random12, TcpFlag.ACK, 40016));
   const half = decide(back(500, [1, 2, 3, 4], 40016));
-  assert.ok(half.verdict === Verdict.ACCEPT && half.watchFlow && half.reason === Reason.NOT_FASTTRACK, 'half an answer: wait');
+  assert.ok(half.verdict === Verdict.ACCEPT && half.watchFlow && half.reason === Reason.NOT_P2P, 'half an answer: wait');
   assert.equal(decide(back(504, [5, 6, 7, 8], 40016)).reason, Reason.TCP_HANDSHAKE, 'the rest makes 8');
   decide(out(2000, [], TcpFlag.SYN, 40017));
   decide(out(2001, random12, TcpFlag.ACK, 40017));
   decide(back(500, [1, 2, 3, 4], 40017));
-  assert.equal(decide(back(504, [5, 6, 7, 8, 9], 40017)).reason, Reason.NOT_FASTTRACK, '9 in all');
+  assert.equal(decide(back(504, [5, 6, 7, 8, 9], 40017)).reason, Reason.NOT_P2P, '9 in all');
   // A text line of 12 bytes (an IRC client's first line) and a server that spoke first are not it.
   decide(out(2000, [], TcpFlag.SYN, 40018));
   decide(out(2001, [...Buffer.from('CAP LS 302\r\n')], TcpFlag.ACK, 40018));
-  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40018)).reason, Reason.NOT_FASTTRACK, 'text');
+  assert.equal(decide(back(1, [1, 2, 3, 4, 5, 6, 7, 8], 40018)).reason, Reason.NOT_P2P, 'text');
   decide(out(2000, [], TcpFlag.SYN, 40019));
   decide(back(1, [...Buffer.from('RFB 003.008\n')], 40019));
   decide(out(2001, random12, TcpFlag.ACK, 40019));
-  assert.equal(decide(back(13, [1, 2, 3, 4, 5, 6, 7, 8], 40019)).reason, Reason.NOT_FASTTRACK, 'the server spoke first');
+  assert.equal(decide(back(13, [1, 2, 3, 4, 5, 6, 7, 8], 40019)).reason, Reason.NOT_P2P, 'the server spoke first');
   // From a known peer (a flow cut, picked up again): a confirmed peer's to anyone, a learned peer's
   // only to a client identified with the MAC its flow came with (the quorum, as on the way out).
   state.addPeer('203.0.113.71', 1214, PeerStatus.CONFIRMED);
@@ -278,8 +278,8 @@ test('5. what the session start is not: text, SOCKS4; a start split in two is st
     return { last, answer: decide({ protocol: Protocol.TCP, src: SERVER, dst: CLIENT, srcPort: 1080, dstPort: port, tcpFlags: TcpFlag.ACK, seq: 1, payload: [0, 0x5a, 0, 80, 192, 0, 2, 1] }) };
   };
   const socks4 = [4, 1, 0, 80, 192, 0, 2, 1, 0x62, 0x6f, 0x62, 0]; // CONNECT 192.0.2.1:80, user "bob"
-  assert.equal(run(41001, socks4).answer.reason, Reason.NOT_FASTTRACK, 'SOCKS4 with a 3-byte user id, answered by its 8 bytes');
-  assert.equal(run(41002, [...Buffer.from('NICK alice\r\n')]).answer.reason, Reason.NOT_FASTTRACK, 'a text line');
+  assert.equal(run(41001, socks4).answer.reason, Reason.NOT_P2P, 'SOCKS4 with a 3-byte user id, answered by its 8 bytes');
+  assert.equal(run(41002, [...Buffer.from('NICK alice\r\n')]).answer.reason, Reason.NOT_P2P, 'a text line');
   const split = run(41003, [0x91, 0x02, 0xff, 0x10, 0x33], [0x80, 0x81, 0x82, 0x01, 0x02, 0x03, 0x04]);
   assert.equal(split.answer.reason, Reason.TCP_HANDSHAKE, '5 + 7 bytes: held, then caught');
   const first = run(41004, [0x91, 0x02, 0xff]);
@@ -297,7 +297,7 @@ test('5. the handshake with FTWALL_NEVER_PEER, an exempt client, no safety net',
   const never = run({ neverPeer: CidrList.parse('192.0.2.80/32') });
   assert.ok(never.reason === Reason.TCP_HANDSHAKE && never.lockClient && !never.learnPeer, 'the client is still locked; the server is not learned');
   assert.equal(run({ exempt: CidrList.parse(`${CLIENT}/32`) }).reason, Reason.EXEMPT);
-  assert.equal(run({ safetyNet: false }).reason, Reason.NOT_FASTTRACK);
+  assert.equal(run({ safetyNet: false }).reason, Reason.NOT_P2P);
 });
 
 test('5. starts that cannot match are let go at once; open ones at the byte limit, counted', () => {
@@ -306,13 +306,13 @@ test('5. starts that cannot match are let go at once; open ones at the byte limi
   const tls = decide(seg(41000, 1, [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]));
   assert.ok(tls.verdict === Verdict.ACCEPT && !tls.watchFlow, 'binary: clean, the flow bypassed from now on');
   const after = decide(seg(41000, 10, [...Buffer.from('X-Kazaa-Username: a\r\n')]));
-  assert.equal(after.reason, Reason.NOT_FASTTRACK, 'a flow judged clean is not looked at again');
+  assert.equal(after.reason, Reason.NOT_P2P, 'a flow judged clean is not looked at again');
   const line = [...Buffer.from(`X-Padding: ${'a'.repeat(500)}\r\n`)];
   let out = decide(seg(41001, 1, line));
   for (let i = 1; out.watchFlow && i < 10; i++) out = decide(seg(41001, 1 + i * line.length, line));
   assert.ok(out.verdict === Verdict.ACCEPT && !out.watchFlow, 'given up at 2048 bytes');
   const { decide: decideOff } = setup({ safetyNet: false });
-  assert.equal(decideOff(seg(41002, 1, [...Buffer.from('X-Kazaa-Username: a\r\n')])).reason, Reason.NOT_FASTTRACK);
+  assert.equal(decideOff(seg(41002, 1, [...Buffer.from('X-Kazaa-Username: a\r\n')])).reason, Reason.NOT_P2P);
   assert.equal(decideOff({ ...syn(), seq: 5 }).watchFlow, false, 'no safety net: nothing watched');
 });
 
@@ -438,7 +438,7 @@ test('a TCP segment of a flow conntrack did not know, to a known peer: dropped, 
   assert.ok(out.identifyClient && out.lockClient);
   const elsewhere = decide(ack([], '192.0.2.80'));
   assert.equal(elsewhere.verdict, Verdict.ACCEPT, 'a flow to anyone else passes (and is then bypassed)');
-  assert.equal(elsewhere.reason, Reason.NOT_FASTTRACK);
+  assert.equal(elsewhere.reason, Reason.NOT_P2P);
   const marker = decide(ack([...Buffer.from('GIVE 123\r\n')], PEER, 40001));
   assert.equal(marker.reason, Reason.SAFETY_NET, 'the safety net still names what it saw');
 });

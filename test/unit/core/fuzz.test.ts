@@ -85,7 +85,7 @@ test('200,000 valid pings with mutated non-defining fields are all still pings; 
       decision.reset();
       view.hook = 2;
       decider.decide(view, 1000, decision);
-      assert.ok(decision.reason === Reason.FASTTRACK_UDP || decision.reason === Reason.EXEMPT);
+      assert.ok(decision.reason === Reason.P2P_UDP || decision.reason === Reason.EXEMPT);
       // Any change of the name's bytes (not to another allowed name) or of byte 5 unmakes it.
       const mutated = Uint8Array.from(ping);
       const at = 5 + 1 + (encryption % (name.length + 1));

@@ -66,7 +66,7 @@ function replay(files: string[]) {
       decider.decide(view, 1, out);
       if (segment.payload.length > 0 && outward) flow.queued++;
       if (out.reason === Reason.SAFETY_NET || out.reason === Reason.TCP_HANDSHAKE) hits.push(`${key} frame ${segment.frame} ${REASON_NAMES[out.reason]}`);
-      if (out.reason === Reason.NOT_FASTTRACK && !out.watchFlow) flow.bypassed = true;
+      if (out.reason === Reason.NOT_P2P && !out.watchFlow) flow.bypassed = true;
     }
   }
   const withData = [...flows.values()].filter((flow) => flow.queued > 0);

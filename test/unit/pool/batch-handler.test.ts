@@ -70,7 +70,7 @@ function setup(options: { monitor?: boolean; failClosed?: boolean; decider?: Pac
     row: 0, mark: MARK, bypassMark: BYPASS, failClosed: options.failClosed ?? false, monitor: options.monitor ?? false,
     publish: (events, spoofs) => published.push({ events, spoofs }),
   });
-  const count = (reason: number, dropped: boolean) => counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0));
+  const count = (reason: number, dropped: boolean) => counters.reasonTotal(reason, dropped);
   return { handle, published, count, errors: () => counters.total(Counter.handlerErrors), counters };
 }
 
@@ -83,8 +83,8 @@ test('verdicts and marks: FastTrack dropped; clean flows repeated with the decid
   const batch = new FakeBatch([ping(), dns(), synToPeer()], [0, 0x4, 0]);
   handle(batch);
   assert.deepEqual(batch.verdicts, [['drop'], ['repeat', 0x4 | MARK | BYPASS], ['drop']]);
-  assert.equal(count(Reason.FASTTRACK_UDP, true), 1);
-  assert.equal(count(Reason.NOT_FASTTRACK, false), 1);
+  assert.equal(count(Reason.P2P_UDP, true), 1);
+  assert.equal(count(Reason.NOT_P2P, false), 1);
   assert.equal(count(Reason.KNOWN_PEER_SYN, true), 1);
   assert.equal(published.length, 1, 'one message per batch');
   assert.deepEqual(published[0]!.events.map((e) => e.event), ['client_identified', 'peer_learned', 'lock_started']);
@@ -117,7 +117,7 @@ test('monitor mode decides and counts the same, but accepts everything (with the
   const batch = new FakeBatch([ping()]);
   handle(batch);
   assert.deepEqual(batch.verdicts, [['repeat', MARK]]);
-  assert.equal(count(Reason.FASTTRACK_UDP, false), 1, 'counted as accepted: nothing was dropped');
+  assert.equal(count(Reason.P2P_UDP, false), 1, 'counted as accepted: nothing was dropped');
 });
 
 test('a decision that throws: accepted and counted (fail-open), dropped with FTWALL_FAIL=closed', () => {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import { lockSecondsFor } from '../../../src/config/protocols.ts';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
@@ -24,7 +25,7 @@ test('one init per queue from FTWALL_QUEUE_BASE, all sharing the state, counters
     assert.equal(init.histograms, histograms);
   }
   assert.deepEqual(inits[0]!.policy, {
-    protocols: ['fasttrack'], networkNames: config.networkNames, blockUdp: true, lockSeconds: config.lockSeconds, probePort: config.probePort, probePorts: config.probePorts,
+    protocols: config.protocols, networkNames: config.networkNames, blockUdp: true, lockSeconds: lockSecondsFor(config), probePort: config.probePort, probePorts: config.probePorts,
     exempt: '192.168.1.5/32', lanNetworks: '192.168.1.0/24', neverPeer: '10.0.0.0/8',
     peerQuorum: config.peerQuorum, safetyNet: true, monitor: false,
   });

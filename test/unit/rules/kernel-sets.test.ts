@@ -11,7 +11,7 @@ import { memoryLogger } from '../../helpers/memory-log.ts';
 
 const plan: KernelSetsPlan = { lanInterfaces: ['lan0'], exempt: [], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }], bypassMark: 0 };
 const mac = '02:77:01:00:00:10';
-const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'fasttrack_udp', src_mac: mac } as const;
+const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'p2p_udp', src_mac: mac } as const;
 
 /** A fake libnftables: records scripts, answers listings from `tables`. */
 function fakeNft(answer: (script: string, options?: { json?: boolean; terse?: boolean }) => string = () => '') {

@@ -10,7 +10,7 @@ import {
 } from '../../../src/rules/nft-sets.ts';
 
 const plan: KernelSetsPlan = { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: true, blockUdp: true, locks: true, sourceNewFlows: 500, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }], bypassMark: 0 };
-const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'fasttrack_udp', src_mac: '02:77:01:00:00:10' } as const;
+const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, dest_port: 1214, proto: 'UDP', action: 'blocked', reason: 'p2p_udp', src_mac: '02:77:01:00:00:10' } as const;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 test('the plan follows the configuration', () => {

@@ -20,7 +20,7 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   view.srcMacHigh = 0x02770100;
   view.srcMacLow = 0x00100000;
   const decision = new Decision();
-  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.FASTTRACK_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.P2P_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
   const events: FtEvent[] = [];
   const spoofs: SpoofRequest[] = [];
   writer.apply(view, decision, 10, events, spoofs);
@@ -94,7 +94,7 @@ function revealFrom(writer: StateWriter, src: string, mac: [number, number], now
   parsePacket(view, bytes, 0, bytes.length);
   [view.srcMacHigh, view.srcMacLow] = mac;
   const decision = new Decision();
-  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.FASTTRACK_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.P2P_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
   writer.apply(view, decision, now, events, []);
 }
 
