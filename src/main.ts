@@ -100,7 +100,7 @@ export class Daemon {
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
     this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
     this.#operator = new Operator({
-      state: this.state, version: VERSION, startedMs: this.#startedMs,
+      state: this.state, protocols: config.protocols, version: VERSION, startedMs: this.#startedMs,
       packets: () => packetsByReason((reason, dropped) => this.counters.reasonTotal(reason, dropped)),
       report: this.#report,
       saveClients: () => this.#stores.saveClients(true),

@@ -15,11 +15,13 @@ import { Client, Peer, PeerSource, revealerCount, type SharedState } from '../st
 export interface HostStatus {
   ip: string;
   mac?: string;
+  /** The peer-to-peer protocol it was identified by (a module's name). */
+  protocol?: string;
   identified: boolean;
   locked: boolean;
   /** Seconds the lock has left (0 when not locked). */
   lock_seconds_left: number;
-  /** Why it is held: its lock is kept by its own FastTrack traffic and probe answers. */
+  /** Why it is held: its lock is kept by its own peer-to-peer traffic and probe answers. */
   why: string;
   last_seen_seconds_ago: number;
   probe_answered: boolean;
@@ -40,11 +42,16 @@ export interface StatusReport {
   packets: Record<string, { accepted: number; dropped: number }>;
 }
 
+/** How `why` names a protocol. */
+const PROTOCOL_TITLES: Readonly<Record<string, string>> = { fasttrack: 'FastTrack', bittorrent: 'BitTorrent' };
+
 /** At most this many peers are listed (the totals count them all). */
 export const PEERS_LISTED = 200;
 
 export interface OperatorOptions {
   state: SharedState;
+  /** The configured protocol modules' names, by protocol id. */
+  protocols?: readonly string[];
   version: string;
   startedMs: number;
   /** Packets by reason name, accepted and dropped. */
@@ -91,12 +98,14 @@ export class Operator {
       const high = clients.get(slot, Client.macHigh);
       const low = clients.get(slot, Client.macLow);
       const answered = clients.get(slot, Client.probeAnswered) > 0;
+      const protocol = this.#o.protocols?.[clients.get(slot, Client.protocol)];
+      const name = PROTOCOL_TITLES[protocol ?? ''] ?? 'peer-to-peer';
       hosts.push({
-        ip: ipToString(ip), ...(high === 0 && low === 0 ? {} : { mac: formatMac(high, low) }),
+        ip: ipToString(ip), ...(high === 0 && low === 0 ? {} : { mac: formatMac(high, low) }), ...(protocol ? { protocol } : {}),
         identified, locked, lock_seconds_left: locked ? Math.ceil((state.toMs(until) - nowMs) / 1000) : 0,
         why: locked
-          ? 'locked: it sent FastTrack traffic (a ping, a SYN to a known peer, FastTrack on TCP); each SYN to a known peer or probe answer restarts the lock'
-          : 'identified as a FastTrack client (no lock running): its traffic to learned peers is held back',
+          ? `locked: it sent ${name} traffic (its discovery, a SYN to a known peer, ${name} on TCP); each of these or a probe answer restarts the lock`
+          : `identified as a ${name} client (no lock running): its traffic to learned peers is held back`,
         last_seen_seconds_ago: secondsAgo(clients.get(slot, Client.lastSeen)), probe_answered: answered,
       });
     });

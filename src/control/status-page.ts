@@ -58,9 +58,9 @@ ${card('decided last minute', lastMinute ? lastMinute.accepted + lastMinute.drop
 
 <section id="hosts"><h2>Hosts (${report.hosts.length}: ${locked.length} locked)</h2>
 ${report.hosts.length === 0 ? '<p class="none">No host is locked or identified.</p>' : `<table>
-<thead><tr><th>IP</th><th>MAC</th><th>state</th><th>time left</th><th>last seen</th><th>why</th></tr></thead>
+<thead><tr><th>IP</th><th>MAC</th><th>protocol</th><th>state</th><th>time left</th><th>last seen</th><th>why</th></tr></thead>
 <tbody>
-${report.hosts.map((host) => `<tr class="${host.locked ? 'locked' : 'identified'}"><td class="ip">${esc(host.ip)}</td><td class="mac">${esc(host.mac ?? '')}</td><td>${host.locked ? '<strong>LOCKED</strong>' : 'identified'}</td><td class="left" data-seconds="${esc(host.lock_seconds_left)}">${host.locked ? esc(formatDuration(host.lock_seconds_left)) : '-'}</td><td>${esc(formatDuration(host.last_seen_seconds_ago))} ago${host.probe_answered ? ', answers probes' : ''}</td><td class="why">${esc(host.why)}</td></tr>`).join('\n')}
+${report.hosts.map((host) => `<tr class="${host.locked ? 'locked' : 'identified'}"><td class="ip">${esc(host.ip)}</td><td class="mac">${esc(host.mac ?? '')}</td><td class="protocol">${esc(host.protocol ?? '')}</td><td>${host.locked ? '<strong>LOCKED</strong>' : 'identified'}</td><td class="left" data-seconds="${esc(host.lock_seconds_left)}">${host.locked ? esc(formatDuration(host.lock_seconds_left)) : '-'}</td><td>${esc(formatDuration(host.last_seen_seconds_ago))} ago${host.probe_answered ? ', answers probes' : ''}</td><td class="why">${esc(host.why)}</td></tr>`).join('\n')}
 </tbody></table>`}
 </section>
 

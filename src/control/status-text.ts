@@ -8,7 +8,7 @@ export function formatStatus(report: StatusReport): string {
   lines.push('', `hosts: ${report.hosts.length} identified or locked, ${locked.length} locked`);
   for (const host of report.hosts) {
     const state = host.locked ? `LOCKED ${host.lock_seconds_left} s left` : 'identified';
-    lines.push(`  ${host.ip.padEnd(15)} ${(host.mac ?? '').padEnd(17)} ${state.padEnd(20)} last seen ${host.last_seen_seconds_ago} s ago${host.probe_answered ? ', answers probes' : ''}`);
+    lines.push(`  ${host.ip.padEnd(15)} ${(host.mac ?? '').padEnd(17)} ${(host.protocol ?? '').padEnd(10)} ${state.padEnd(20)} last seen ${host.last_seen_seconds_ago} s ago${host.probe_answered ? ', answers probes' : ''}`);
     lines.push(`    why: ${host.why}`);
   }
   const peers = report.peers;

@@ -53,7 +53,7 @@ async function chromium(...args: string[]): Promise<string> {
 
 test('Chromium builds a DOM with the locked host, its MAC and time left, the events and the chart', { skip }, async () => {
   const dom = await chromium('--dump-dom');
-  assert.match(dom, /<td class="ip">10\.0\.0\.10<\/td><td class="mac">02:77:01:00:00:10<\/td><td><strong>LOCKED<\/strong><\/td><td class="left" data-seconds="95">1 min 35 s<\/td>/);
+  assert.match(dom, /<td class="ip">10\.0\.0\.10<\/td><td class="mac">02:77:01:00:00:10<\/td><td class="protocol">fasttrack<\/td><td><strong>LOCKED<\/strong><\/td><td class="left" data-seconds="95">1 min 35 s<\/td>/);
   assert.match(dom, /<td>lock_started<\/td><td>10\.0\.0\.10:3531<\/td><td>198\.51\.100\.7:1214<\/td>/);
   assert.match(dom, /198\.51\.100\.8:3531/);
   assert.match(dom, /<td>p2p_udp<\/td><td class="n">0<\/td><td class="n">42<\/td>/);

@@ -46,7 +46,7 @@ describe('operator commands', { skip }, () => {
       assert.ok(host && host.locked && host.mac === client.mac && host.lock_seconds_left > 50 && host.lock_seconds_left <= 61, JSON.stringify(host));
       assert.match(host.why, /FastTrack/);
       assert.ok(report.peers.list.some((peer) => peer.peer === PEER && peer.status === 'learned'));
-      assert.match(ftwall('status').stdout, new RegExp(`${client.ip.replace(/\./g, '\\.')} +${client.mac} +LOCKED`));
+      assert.match(ftwall('status').stdout, new RegExp(`${client.ip.replace(/\./g, '\\.')} +${client.mac} +fasttrack +LOCKED`));
       const page = httpGet(bed, bed.router, 'http://127.0.0.1:9490/status');
       assert.equal(page.status, 200, page.body);
       const row = new RegExp(`<td class="ip">${client.ip.replace(/\./g, '\\.')}</td><td class="mac">${client.mac}</td><td><strong>LOCKED</strong></td><td class="left" data-seconds="(\\d+)">[^<]+</td>`).exec(page.body);

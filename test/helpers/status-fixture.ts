@@ -8,7 +8,7 @@ export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 export const REPORT: StatusReport = {
   version: '9.9.9', uptime_seconds: 7300,
   hosts: [
-    { ip: '10.0.0.10', mac: '02:77:01:00:00:10', identified: true, locked: true, lock_seconds_left: 95, why: 'locked: it sent FastTrack traffic', last_seen_seconds_ago: 5, probe_answered: true },
+    { ip: '10.0.0.10', mac: '02:77:01:00:00:10', protocol: 'fasttrack', identified: true, locked: true, lock_seconds_left: 95, why: 'locked: it sent FastTrack traffic', last_seen_seconds_ago: 5, probe_answered: true },
     { ip: '10.0.0.11', mac: '02:77:01:00:00:11', identified: true, locked: false, lock_seconds_left: 0, why: 'identified as a FastTrack client <b>x</b>', last_seen_seconds_ago: 300, probe_answered: false },
   ],
   peers: {

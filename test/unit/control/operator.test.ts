@@ -30,7 +30,7 @@ function setup() {
   const events: FtEvent[] = [];
   const saved = { clients: 0, peers: [] as string[] };
   const operator = new Operator({
-    state, version: '9.9.9', startedMs: NOW - 30_000, packets: () => ({ p2p_udp: { accepted: 0, dropped: 5 } }),
+    state, protocols: ['fasttrack', 'bittorrent'], version: '9.9.9', startedMs: NOW - 30_000, packets: () => ({ p2p_udp: { accepted: 0, dropped: 5 } }),
     report: (event) => events.push(event), saveClients: () => saved.clients++, compactPeers: (why) => saved.peers.push(why),
   });
   return { NOW, state, operator, events, saved };
@@ -41,12 +41,12 @@ test('status: locked hosts with MAC, time left and why; peers by kind; packets',
   const report = operator.status(NOW);
   assert.equal(report.uptime_seconds, 30);
   assert.equal(report.hosts.length, 1);
-  assert.deepEqual({ ...report.hosts[0], why: undefined }, { ip: '10.0.0.10', mac: '02:77:01:00:00:10', identified: true, locked: true, lock_seconds_left: 90, why: undefined, last_seen_seconds_ago: 5, probe_answered: false });
+  assert.deepEqual({ ...report.hosts[0], why: undefined }, { ip: '10.0.0.10', mac: '02:77:01:00:00:10', protocol: 'fasttrack', identified: true, locked: true, lock_seconds_left: 90, why: undefined, last_seen_seconds_ago: 5, probe_answered: false });
   assert.match(report.hosts[0]!.why, /FastTrack/);
   assert.deepEqual({ ...report.peers, list: undefined }, { total: 3, confirmed: 1, learned: 1, operator: 1, list: undefined });
   assert.deepEqual(report.peers.list.map((peer) => `${peer.peer} ${peer.status}`).sort(), ['198.51.100.7:1214 learned', '198.51.100.8:3531 confirmed', '198.51.100.99:1214 operator']);
   const text = formatStatus(report);
-  assert.match(text, /10\.0\.0\.10 +02:77:01:00:00:10 +LOCKED 90 s left/);
+  assert.match(text, /10\.0\.0\.10 +02:77:01:00:00:10 +fasttrack +LOCKED 90 s left/);
   assert.match(text, /p2p_udp +0 \/ 5/);
 });
 

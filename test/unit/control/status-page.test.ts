@@ -11,8 +11,8 @@ test('the page shows the locked host with MAC and time left, verdicts, events, p
   const page = renderStatusPage(REPORT, HISTORY, NOW);
   assert.match(page, /^<!DOCTYPE html>/);
   assert.match(page, /<meta http-equiv="refresh" content="10">/);
-  assert.match(page, /<td class="ip">10\.0\.0\.10<\/td><td class="mac">02:77:01:00:00:10<\/td><td><strong>LOCKED<\/strong><\/td><td class="left" data-seconds="95">1 min 35 s<\/td>/);
-  assert.match(page, /<td class="ip">10\.0\.0\.11<\/td><td class="mac">02:77:01:00:00:11<\/td><td>identified<\/td><td class="left" data-seconds="0">-<\/td>/);
+  assert.match(page, /<td class="ip">10\.0\.0\.10<\/td><td class="mac">02:77:01:00:00:10<\/td><td class="protocol">fasttrack<\/td><td><strong>LOCKED<\/strong><\/td><td class="left" data-seconds="95">1 min 35 s<\/td>/);
+  assert.match(page, /<td class="ip">10\.0\.0\.11<\/td><td class="mac">02:77:01:00:00:11<\/td><td class="protocol"><\/td><td>identified<\/td><td class="left" data-seconds="0">-<\/td>/);
   assert.match(page, /Hosts \(2: 1 locked\)/);
   assert.match(page, /<td>p2p_udp<\/td><td class="n">0<\/td><td class="n">42<\/td><td class="n">100\.0 %<\/td>/);
   assert.match(page, /<td>all<\/td><td class="n">1234<\/td><td class="n">42<\/td>/);
