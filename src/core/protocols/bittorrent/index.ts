@@ -8,8 +8,9 @@
  * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow. No
  *   handshake by sizes (MSE/PE has none) and no further peer named.
  * - Probe: a DHT ping to the client's DHT port, from a node id and transaction id fixed per module
- *   instance (random at creation); the random source port of each probe is what makes an answer
- *   unforgeable. Any well-formed DHT response answers it.
+ *   instance (random at creation; not the client's own id, which some nodes ignore); the random
+ *   source port of each probe is what makes an answer unforgeable. Any well-formed DHT response
+ *   answers it.
  */
 import type { ProtocolModule, ProtocolOptions } from '../../protocol.ts';
 import { TcpSign, UdpSign } from '../../protocol.ts';
