@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /** The protocol modules ftwall knows: one line each (see ../protocol.ts for the contract). */
 import type { ProtocolFactory, ProtocolModule, ProtocolOptions } from '../protocol.ts';
+import { createBitTorrent } from './bittorrent/index.ts';
 import { createFastTrack } from './fasttrack/index.ts';
 
 export const PROTOCOL_FACTORIES: Readonly<Record<string, ProtocolFactory>> = {
   fasttrack: createFastTrack,
+  bittorrent: createBitTorrent,
 };
 
 /** Every protocol module's name, in registration order (FTWALL_PROTOCOLS' choices and default). */

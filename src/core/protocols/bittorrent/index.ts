@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * BitTorrent as a protocol module (docs/BITTORRENT.md):
+ * - UDP: a DHT query (BEP 5) is strong and a request (kept as the probe's seed; ftwall sends no
+ *   reply); a DHT response or error, a uTP SYN (BEP 29) or uTP data opening with the peer wire
+ *   handshake, a UDP tracker connect or announce (BEP 15) and an LSD announcement (BEP 14) are
+ *   strong; the other uTP packets are weak (they count only from a known client).
+ * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow. No
+ *   handshake by sizes (MSE/PE has none) and no further peer named.
+ * - Probe: a DHT ping to the client's DHT port, from a node id and transaction id fixed per module
+ *   instance (random at creation; not the client's own id, which some nodes ignore); the random
+ *   source port of each probe is what makes an answer unforgeable. Any well-formed DHT response
+ *   answers it.
+ */
+import type { ProtocolModule, ProtocolOptions } from '../../protocol.ts';
+import { TcpSign, UdpSign } from '../../protocol.ts';
+import { couldBeHandshake, startsWithHandshake } from './handshake.ts';
+import { HttpAnnounce, classifyHttpAnnounce } from './http.ts';
+import { KRPC_MIN_BYTES, Krpc, NODE_ID_BYTES, classifyKrpc } from './krpc.ts';
+import { isLsd } from './lsd.ts';
+import { PROBE_TID_BYTES, buildPing } from './probe.ts';
+import { CONNECT_BYTES, UdpTracker, classifyUdpTracker } from './tracker.ts';
+import { UTP_HEADER_BYTES, UTP_SYN_BYTE, UTP_SYN_MAX_BYTES, Utp, classifyUtp } from './utp.ts';
+
+const B_DICT = 0x64; // 'd': every KRPC message
+const LSD_FIRST = 0x42; // 'B' of BT-SEARCH
+const HANDSHAKE_FIRST = 0x13;
+const GET_FIRST = 0x47; // 'G'
+/** The longest DHT datagram pre-matched in the kernel: every query but a BEP 44 put (docs/BITTORRENT.md "What the kernel queues"). */
+export const DHT_SHAPE_MAX_BYTES = 1100;
+/** The shortest DHT response or query: `d1:rd2:id20:<id>e1:t1:x1:y1:re`. */
+export const DHT_SHAPE_MIN_BYTES = 46;
+
+/** UdpSign bits of a UDP payload. */
+export function recogniseBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
+  if (length === 0) return UdpSign.NONE;
+  const first = bytes[offset]!;
+  if (first === B_DICT) {
+    const kind = classifyKrpc(bytes, offset, length);
+    if (kind === Krpc.QUERY) return UdpSign.STRONG | UdpSign.REQUEST;
+    if (kind !== Krpc.NONE) return UdpSign.STRONG;
+  } else if (first === LSD_FIRST) {
+    if (isLsd(bytes, offset, length)) return UdpSign.STRONG;
+  } else if ((first & 0x0f) === 1 && first <= UTP_SYN_BYTE) {
+    const kind = classifyUtp(bytes, offset, length);
+    if (kind === Utp.SYN || kind === Utp.HANDSHAKE) return UdpSign.STRONG;
+    if (kind === Utp.OTHER) return UdpSign.WEAK;
+  }
+  // A tracker connect starts with 0x00; an announce with the tracker's random connection id.
+  return classifyUdpTracker(bytes, offset, length) !== UdpTracker.NONE ? UdpSign.STRONG : UdpSign.NONE;
+}
+
+/** TcpSign of a TCP flow's start. */
+export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length: number): number {
+  if (length === 0) return TcpSign.MORE;
+  const end = offset + length;
+  const first = bytes[offset];
+  if (first === HANDSHAKE_FIRST) {
+    if (startsWithHandshake(bytes, offset, end)) return TcpSign.MATCH;
+    return couldBeHandshake(bytes, offset, end) ? TcpSign.MORE : TcpSign.NONE;
+  }
+  if (first === GET_FIRST) {
+    const sign = classifyHttpAnnounce(bytes, offset, length);
+    return sign === HttpAnnounce.MATCH ? TcpSign.MATCH : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
+  }
+  return TcpSign.NONE;
+}
+
+export function createBitTorrent(_options: ProtocolOptions): ProtocolModule {
+  const nodeId = crypto.getRandomValues(new Uint8Array(NODE_ID_BYTES));
+  const tid = crypto.getRandomValues(new Uint8Array(PROBE_TID_BYTES));
+  return {
+    name: 'bittorrent',
+    udpShapes: [
+      { firstByte: [B_DICT, B_DICT], payloadLength: [DHT_SHAPE_MIN_BYTES, DHT_SHAPE_MAX_BYTES] },
+      { firstByte: [UTP_SYN_BYTE, UTP_SYN_BYTE], payloadLength: [UTP_HEADER_BYTES, UTP_SYN_MAX_BYTES] },
+      { firstByte: [0x00, 0x00], payloadLength: [CONNECT_BYTES, CONNECT_BYTES] },
+    ],
+    recogniseUdp: recogniseBitTorrentUdp,
+    recogniseTcp: recogniseBitTorrentTcp,
+    tcpHandshake: null,
+    namedPeer: () => null,
+    isProbeAnswer: (bytes, offset, length) => length >= KRPC_MIN_BYTES && bytes[offset] === B_DICT && classifyKrpc(bytes, offset, length) === Krpc.RESPONSE,
+    buildReply: () => null,
+    // The seed (the client's last DHT query, cut to 32 bytes) is not needed: any ping is answered.
+    buildProbe: () => buildPing(nodeId, tid),
+  };
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// BitTorrent behind the protocol contract (core/protocol.ts): what the core, the rules and the
+// actions see, and a DHT query, a uTP packet and a probe answer through the decision core.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CidrList } from '../../../../src/core/cidr.ts';
+import { CoreDecider } from '../../../../src/core/decide.ts';
+import { PacketView, Protocol, parsePacket } from '../../../../src/core/packet.ts';
+import { PROBE_SEED_MAX_BYTES, TcpSign, UdpSign, type UdpShape } from '../../../../src/core/protocol.ts';
+import { createProtocols } from '../../../../src/core/protocols/index.ts';
+import { Krpc, classifyKrpc } from '../../../../src/core/protocols/bittorrent/krpc.ts';
+import { PROBE_BYTES } from '../../../../src/core/protocols/bittorrent/probe.ts';
+import { DEFAULT_NETWORK_NAMES } from '../../../../src/core/protocols/fasttrack/udp.ts';
+import { ClientStatus, Decision, PacketHook, Reason, Verdict, type StateView } from '../../../../src/core/types.ts';
+import { buildIpv4 } from '../../../../lab/packets.ts';
+import { HANDSHAKE, NODE_ID, ST_DATA, ST_STATE, ST_SYN, hex, krpcError, lsd, query, response, trackerAnnounce, trackerConnect, utp } from './bittorrent-messages.ts';
+
+const options = { networkNames: DEFAULT_NETWORK_NAMES };
+const [bittorrent] = createProtocols(['bittorrent'], options);
+const bt = bittorrent!;
+const sign = (bytes: Uint8Array) => bt.recogniseUdp(bytes, 0, bytes.length);
+const fits = (shapes: readonly UdpShape[], bytes: Uint8Array) => shapes.some((shape) => bytes[0]! >= shape.firstByte[0] && bytes[0]! <= shape.firstByte[1] && bytes.length >= shape.payloadLength[0] && bytes.length <= shape.payloadLength[1]);
+
+test('the module: its name, no TCP handshake by sizes, no named peer, no reply', () => {
+  assert.equal(bt.name, 'bittorrent');
+  assert.equal(bt.tcpHandshake, null);
+  assert.equal(bt.namedPeer(HANDSHAKE, 0, HANDSHAKE.length), null);
+  assert.equal(bt.buildReply(query('ping')), null, 'ftwall does not answer DHT queries');
+});
+
+test('UDP signs: a DHT query is a strong request; responses, errors, uTP SYN, trackers and LSD strong; other uTP weak', () => {
+  assert.equal(sign(query('get_peers', { info_hash: NODE_ID })), UdpSign.STRONG | UdpSign.REQUEST);
+  assert.equal(sign(response()), UdpSign.STRONG, 'a LAN host answering a node outside is a DHT node');
+  assert.equal(sign(krpcError()), UdpSign.STRONG);
+  assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG);
+  assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG);
+  assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK);
+  assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK);
+  assert.equal(sign(trackerConnect()), UdpSign.STRONG);
+  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG);
+  assert.equal(sign(lsd()), UdpSign.STRONG);
+  assert.equal(sign(new Uint8Array(0)), UdpSign.NONE);
+  assert.equal(sign(Uint8Array.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')])), UdpSign.NONE, 'a FastTrack ping');
+  assert.equal(bt.recogniseTcp(HANDSHAKE, 0, HANDSHAKE.length), TcpSign.MATCH);
+  const padded = Buffer.concat([Buffer.alloc(7, 0xee), query('ping'), Buffer.alloc(5, 0xee)]);
+  assert.equal(bt.recogniseUdp(padded, 7, padded.length - 12), UdpSign.STRONG | UdpSign.REQUEST, 'at an offset, bounded by the length');
+});
+
+test('the probe: a DHT ping from an id and transaction id fixed per instance, whatever the seed', () => {
+  const seed = query('ping').subarray(0, PROBE_SEED_MAX_BYTES);
+  assert.equal(seed.toString('latin1', 0, 12), 'd1:ad2:id20:', 'the kept seed is the query\'s start: its sender\'s id');
+  const probe = bt.buildProbe(seed);
+  assert.equal(probe.length, PROBE_BYTES);
+  assert.equal(probe.length, 56);
+  assert.equal(classifyKrpc(probe, 0, probe.length), Krpc.QUERY);
+  assert.match(Buffer.from(probe).toString('latin1'), /^d1:ad2:id20:[\s\S]{20}e1:q4:ping1:t2:[\s\S]{2}1:y1:qe$/);
+  assert.deepEqual(bt.buildProbe(new Uint8Array(3)), probe, 'the seed does not change it');
+  assert.notDeepEqual(createProtocols(['bittorrent'], options)[0]!.buildProbe(seed), probe, 'another instance has another id');
+  assert.equal(sign(probe), UdpSign.STRONG | UdpSign.REQUEST, 'it is a query like any other');
+});
+
+test('a probe answer is a well-formed DHT response, whoever sends it; nothing else is', () => {
+  const answer = response({}, { ip: hex('0a4d010a1ae1'), v: 'LT\x02\x01' });
+  assert.equal(bt.isProbeAnswer(answer, 0, answer.length, false), true);
+  assert.equal(bt.isProbeAnswer(answer, 0, answer.length, true), true);
+  for (const other of [query('ping'), krpcError(), utp(ST_STATE), response().subarray(1), Buffer.from('d1:rd2:id19:0123456789abcdefghie1:t2:aa1:y1:re')]) {
+    assert.equal(bt.isProbeAnswer(other, 0, other.length, true), false);
+  }
+});
+
+test('UDP shapes: DHT, uTP SYN and tracker connect are pre-matched; uTP data and bulk sizes are not', () => {
+  const shapes = bt.udpShapes;
+  assert.deepEqual(shapes.map((shape) => shape.firstByte[0]), [0x64, 0x41, 0x00]);
+  for (const message of [query('ping'), query('get_peers', { info_hash: NODE_ID }), query('announce_peer', { implied_port: 1, info_hash: NODE_ID, port: 6881, token: 'x'.repeat(20) }), response({}, { ip: hex('0a4d010a1ae1'), v: 'LT\x02\x01' }), response({ nodes: Buffer.alloc(26 * 8) }), utp(ST_SYN), utp(ST_SYN, { ext: [[2, [0, 0, 0, 0, 0, 0, 0, 0]]] }), trackerConnect(), bt.buildProbe(new Uint8Array(0))]) {
+    assert.ok(fits(shapes, message), Buffer.from(message).toString('latin1'));
+  }
+  assert.ok(!fits(shapes, utp(ST_DATA, { payload: new Uint8Array(1000) })), 'uTP data');
+  assert.ok(!fits(shapes, utp(ST_STATE)), 'uTP state');
+  assert.ok(!fits(shapes, Buffer.concat([Buffer.from([0x64]), Buffer.alloc(1199)])), 'a 1200-byte QUIC short-header packet whose first byte is 0x64');
+  for (const shape of shapes) assert.ok(shape.payloadLength[0] <= shape.payloadLength[1]);
+});
+
+test('through the decision core: a DHT query identifies the client, learns the node and keeps the query; weak uTP needs a known client', () => {
+  const clients = new Map<number, number>();
+  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: (ip) => clients.get(ip) ?? 0, probePort: () => 41300, probeSent: () => 995 };
+  const protocols = createProtocols(['fasttrack', 'bittorrent'], options);
+  const decider = new CoreDecider({
+    protocols, blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
+  }, state);
+  const decide = (payload: Uint8Array, hook: number = PacketHook.FORWARD, dst = '198.51.100.7', dstPort = 6881) => {
+    const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst, srcPort: 51413, dstPort, payload });
+    const view = new PacketView();
+    parsePacket(view, bytes, 0, bytes.length);
+    view.hook = hook;
+    const out = new Decision();
+    decider.decide(view, 1000, out);
+    return out;
+  };
+  const queried = decide(query('get_peers', { info_hash: NODE_ID }));
+  assert.equal(queried.protocol, 1);
+  assert.equal(queried.reason, Reason.FASTTRACK_UDP, 'the reason\'s name is FastTrack\'s; the protocol id says which');
+  assert.equal(queried.verdict, Verdict.DROP);
+  assert.ok(queried.identifyClient && queried.learnPeer && queried.spoofReply && queried.lockClient === false);
+  const state1 = decide(utp(ST_STATE));
+  assert.equal(state1.reason, Reason.NOT_FASTTRACK, 'weak: not from an unknown host');
+  clients.set(0x0a000005, ClientStatus.IDENTIFIED);
+  const state2 = decide(utp(ST_STATE));
+  assert.equal(state2.reason, Reason.FASTTRACK_UDP);
+  assert.ok(state2.learnPeer);
+  const answered = decide(response(), PacketHook.INPUT, '10.0.0.1', 41300);
+  assert.equal(answered.reason, Reason.PROBE_ANSWER);
+  assert.equal(answered.protocol, 1);
+});
