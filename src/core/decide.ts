@@ -54,6 +54,11 @@ export interface CorePolicy {
   neverPeer: CidrList;
 }
 
+/** Multicast (224.0.0.0/4: BitTorrent's LSD group) and the broadcast address are never peers. */
+function notUnicast(ip: number): boolean {
+  return ip >>> 28 === 0xe || ip >>> 0 === 0xffffffff;
+}
+
 export class CoreDecider implements PacketDecider {
   readonly #policy: CorePolicy;
   readonly #state: StateView;
@@ -99,9 +104,10 @@ export class CoreDecider implements PacketDecider {
       else this.#decideTcpSegment(packet, out);
     }
     if (!onLan) this.#teachNothing(out);
-    else if (out.learnPeer && this.#policy.neverPeer.contains(packet.dstIp)) {
+    else if (out.learnPeer && (this.#policy.neverPeer.contains(packet.dstIp) || notUnicast(packet.dstIp))) {
       out.learnPeer = false;
       out.spoofReply = false;
+      out.keepSeed = false;
     }
     if (out.extraPeerIp !== 0 && (!onLan || this.#policy.neverPeer.contains(out.extraPeerIp))) {
       out.extraPeerIp = 0;
@@ -124,6 +130,7 @@ export class CoreDecider implements PacketDecider {
     out.learnPeer = false;
     out.lockClient = false;
     out.spoofReply = false;
+    out.keepSeed = false;
     out.probeAnswer = false;
   }
 
@@ -199,7 +206,8 @@ export class CoreDecider implements PacketDecider {
       out.reason = Reason.P2P_UDP;
       out.identifyClient = true;
       out.learnPeer = true;
-      out.spoofReply = (sign & UdpSign.REQUEST) !== 0;
+      out.keepSeed = (sign & UdpSign.REQUEST) !== 0;
+      out.spoofReply = out.keepSeed && this.#policy.protocols[out.protocol]!.replies;
       out.lockClient = this.#policy.lockEnabled && (sign & UdpSign.LOCK) !== 0;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
       return;

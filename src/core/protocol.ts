@@ -81,6 +81,8 @@ export interface ProtocolModule {
   namedPeer(bytes: Uint8Array, offset: number, length: number): NamedPeer | null;
   /** Whether a UDP payload sent to the router's probe port answers this protocol's probe. */
   isProbeAnswer(bytes: Uint8Array, offset: number, length: number, fromIdentifiedClient: boolean): boolean;
+  /** Whether ftwall answers this protocol's REQUESTs in the peer's name (buildReply); false: it only keeps them as seeds. */
+  readonly replies: boolean;
   /** The answer to a REQUEST payload that ftwall sends in the peer's name; null when none. */
   buildReply(request: Uint8Array): Uint8Array | null;
   /** The probe payload built from a client's kept request (its seed). */

@@ -57,10 +57,12 @@ export class Decision {
   /** The packet answers one of ftwall's probes. */
   probeAnswer = false;
   /**
-   * The packet is its protocol's request (a FastTrack 0x27 ping): answer the source with the
-   * protocol's reply in the destination's name, and keep the request as the seed of its probes.
+   * The packet is a request of a protocol that replies (a FastTrack 0x27 ping): answer the source
+   * with the protocol's reply in the destination's name.
    */
   spoofReply = false;
+  /** The packet is its protocol's request: keep it (and its source port) as the seed of the host's probes. */
+  keepSeed = false;
   /** The protocol module (its id: index in the configured list) the packet belongs to. */
   protocol = 0;
   /**
@@ -86,6 +88,7 @@ export class Decision {
     this.lockClient = false;
     this.probeAnswer = false;
     this.spoofReply = false;
+    this.keepSeed = false;
     this.protocol = 0;
     this.watchFlow = false;
     this.turnAround = false;

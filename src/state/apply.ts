@@ -167,7 +167,7 @@ export class StateWriter {
       clients.set(slot, Client.macHigh, packet.srcMacHigh | 0);
       clients.set(slot, Client.macLow, packet.srcMacLow | 0);
     }
-    if (decision.spoofReply) {
+    if (decision.keepSeed) {
       // Keep the client's own request and port: its probes are built from them.
       clients.set(slot, Client.clientPort, packet.srcPort);
       clients.set(slot, Client.protocol, decision.protocol);

@@ -14,9 +14,11 @@ const packet = { src_ip: '10.0.0.10', dest_ip: '198.18.0.7', src_port: 3000, des
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
 test('the plan follows the configuration', () => {
-  const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0,wlan0', FTWALL_EXEMPT: '10.0.0.5,10.1.0.0/16', FTWALL_MODE: 'monitor', FTWALL_BLOCK_UDP: 'false', FTWALL_LOCK_SECONDS: '0', FTWALL_SOURCE_LIMIT: '0' });
+  const config = loadConfig({ FTWALL_LAN_INTERFACE: 'lan0,wlan0', FTWALL_EXEMPT: '10.0.0.5,10.1.0.0/16', FTWALL_MODE: 'monitor', FTWALL_BLOCK_UDP: 'false', FTWALL_LOCK_SECONDS: '0', FTWALL_BITTORRENT_LOCK_SECONDS: '0', FTWALL_SOURCE_LIMIT: '0', FTWALL_PROTOCOLS: 'fasttrack' });
   assert.deepEqual(kernelSetsPlanFor(config), { lanInterfaces: ['lan0', 'wlan0'], exempt: ['10.0.0.5', '10.1.0.0/16'], enforce: false, blockUdp: false, locks: false, sourceNewFlows: 0, probePort: 41214, probePorts: 1024, udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 21] }], bypassMark: 0x200000 });
   assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' })).sourceNewFlows, 500, 'the default limit');
+  assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0', FTWALL_LOCK_SECONDS: '0' })).locks, true, 'BitTorrent still locks');
+  assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0' })).udpShapes.length, 4, 'FastTrack\'s shape and BitTorrent\'s three');
   assert.equal(kernelSetsPlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0', FTWALL_FLOW_BYPASS: 'false' })).bypassMark, 0, 'no flow bypass, no mark');
 });
 

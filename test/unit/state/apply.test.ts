@@ -20,7 +20,7 @@ test('a ping decision identifies once, learns once, keeps the ping for probes, a
   view.srcMacHigh = 0x02770100;
   view.srcMacLow = 0x00100000;
   const decision = new Decision();
-  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.P2P_UDP, identifyClient: true, learnPeer: true, spoofReply: true });
+  Object.assign(decision, { verdict: Verdict.DROP, reason: Reason.P2P_UDP, identifyClient: true, learnPeer: true, spoofReply: true, keepSeed: true });
   const events: FtEvent[] = [];
   const spoofs: SpoofRequest[] = [];
   writer.apply(view, decision, 10, events, spoofs);

@@ -31,8 +31,16 @@ export const DHT_SHAPE_MAX_BYTES = 1100;
 /** The shortest DHT response or query: `d1:rd2:id20:<id>e1:t1:x1:y1:re`. */
 export const DHT_SHAPE_MIN_BYTES = 46;
 
-/** UdpSign bits of a UDP payload. */
+/**
+ * UdpSign bits of a UDP payload. Every BitTorrent sign also locks (UdpSign.LOCK): a client's
+ * discovery runs for as long as it does, and its data may go over TCP to peers it got elsewhere.
+ */
 export function recogniseBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
+  const sign = classifyBitTorrentUdp(bytes, offset, length);
+  return sign === UdpSign.NONE ? sign : sign | UdpSign.LOCK;
+}
+
+function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
   if (length === 0) return UdpSign.NONE;
   const first = bytes[offset]!;
   if (first === B_DICT) {
@@ -81,6 +89,7 @@ export function createBitTorrent(_options: ProtocolOptions): ProtocolModule {
     tcpHandshake: null,
     namedPeer: () => null,
     isProbeAnswer: (bytes, offset, length) => length >= KRPC_MIN_BYTES && bytes[offset] === B_DICT && classifyKrpc(bytes, offset, length) === Krpc.RESPONSE,
+    replies: false, // a DHT query is dropped unanswered: the client gets nothing to go on
     buildReply: () => null,
     // The seed (the client's last DHT query, cut to 32 bytes) is not needed: any ping is answered.
     buildProbe: () => buildPing(nodeId, tid),

@@ -41,6 +41,7 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
       const kind = classifyFastTrackUdp(bytes, offset, length, names);
       return kind !== FastTrackUdp.NONE && (fromIdentifiedClient || !isWeak(kind));
     },
+    replies: true,
     buildReply: pongFor,
     buildProbe: (seed) => seed.slice(), // the caller reuses the seed buffer
   };

@@ -28,22 +28,22 @@ test('the module: its name, no TCP handshake by sizes, no named peer, no reply',
   assert.equal(bt.buildReply(query('ping')), null, 'ftwall does not answer DHT queries');
 });
 
-test('UDP signs: a DHT query is a strong request; responses, errors, uTP SYN, trackers and LSD strong; other uTP weak', () => {
-  assert.equal(sign(query('get_peers', { info_hash: NODE_ID })), UdpSign.STRONG | UdpSign.REQUEST);
-  assert.equal(sign(response()), UdpSign.STRONG, 'a LAN host answering a node outside is a DHT node');
-  assert.equal(sign(krpcError()), UdpSign.STRONG);
-  assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG);
-  assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG);
-  assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK);
-  assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK);
-  assert.equal(sign(trackerConnect()), UdpSign.STRONG);
-  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG);
-  assert.equal(sign(lsd()), UdpSign.STRONG);
+test('UDP signs: a DHT query is a strong request; responses, errors, uTP SYN, trackers and LSD strong; other uTP weak; every one locks', () => {
+  assert.equal(sign(query('get_peers', { info_hash: NODE_ID })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
+  assert.equal(sign(response()), UdpSign.STRONG | UdpSign.LOCK, 'a LAN host answering a node outside is a DHT node');
+  assert.equal(sign(krpcError()), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK | UdpSign.LOCK);
+  assert.equal(sign(trackerConnect()), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(lsd()), UdpSign.STRONG | UdpSign.LOCK);
   assert.equal(sign(new Uint8Array(0)), UdpSign.NONE);
   assert.equal(sign(Uint8Array.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')])), UdpSign.NONE, 'a FastTrack ping');
   assert.equal(bt.recogniseTcp(HANDSHAKE, 0, HANDSHAKE.length), TcpSign.MATCH);
   const padded = Buffer.concat([Buffer.alloc(7, 0xee), query('ping'), Buffer.alloc(5, 0xee)]);
-  assert.equal(bt.recogniseUdp(padded, 7, padded.length - 12), UdpSign.STRONG | UdpSign.REQUEST, 'at an offset, bounded by the length');
+  assert.equal(bt.recogniseUdp(padded, 7, padded.length - 12), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK, 'at an offset, bounded by the length');
 });
 
 test('the probe: a DHT ping from an id and transaction id fixed per instance, whatever the seed', () => {
@@ -56,7 +56,7 @@ test('the probe: a DHT ping from an id and transaction id fixed per instance, wh
   assert.match(Buffer.from(probe).toString('latin1'), /^d1:ad2:id20:[\s\S]{20}e1:q4:ping1:t2:[\s\S]{2}1:y1:qe$/);
   assert.deepEqual(bt.buildProbe(new Uint8Array(3)), probe, 'the seed does not change it');
   assert.notDeepEqual(createProtocols(['bittorrent'], options)[0]!.buildProbe(seed), probe, 'another instance has another id');
-  assert.equal(sign(probe), UdpSign.STRONG | UdpSign.REQUEST, 'it is a query like any other');
+  assert.equal(sign(probe), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK, 'it is a query like any other');
 });
 
 test('a probe answer is a well-formed DHT response, whoever sends it; nothing else is', () => {
@@ -99,15 +99,19 @@ test('through the decision core: a DHT query identifies the client, learns the n
   };
   const queried = decide(query('get_peers', { info_hash: NODE_ID }));
   assert.equal(queried.protocol, 1);
-  assert.equal(queried.reason, Reason.FASTTRACK_UDP, 'the reason\'s name is FastTrack\'s; the protocol id says which');
+  assert.equal(queried.reason, Reason.P2P_UDP, 'the reason is protocol-neutral; the protocol id says which');
   assert.equal(queried.verdict, Verdict.DROP);
-  assert.ok(queried.identifyClient && queried.learnPeer && queried.spoofReply && queried.lockClient === false);
+  assert.ok(queried.identifyClient && queried.learnPeer && queried.keepSeed && queried.lockClient, 'identified, its node learned, its query kept as the probe seed, locked');
+  assert.equal(queried.spoofReply, false, 'no reply: ftwall does not answer DHT queries');
   const state1 = decide(utp(ST_STATE));
-  assert.equal(state1.reason, Reason.NOT_FASTTRACK, 'weak: not from an unknown host');
+  assert.equal(state1.reason, Reason.NOT_P2P, 'weak: not from an unknown host');
   clients.set(0x0a000005, ClientStatus.IDENTIFIED);
   const state2 = decide(utp(ST_STATE));
-  assert.equal(state2.reason, Reason.FASTTRACK_UDP);
+  assert.equal(state2.reason, Reason.P2P_UDP);
   assert.ok(state2.learnPeer);
+  const announced = decide(lsd(), PacketHook.FORWARD, '239.192.152.143', 6771);
+  assert.ok(announced.identifyClient && announced.lockClient, 'LSD identifies and locks its sender');
+  assert.equal(announced.learnPeer, false, 'the LSD group is no peer');
   const answered = decide(response(), PacketHook.INPUT, '10.0.0.1', 41300);
   assert.equal(answered.reason, Reason.PROBE_ANSWER);
   assert.equal(answered.protocol, 1);
