@@ -23,7 +23,7 @@
  * the client's name: Decision.turnAround); anything else leaves the flow to the safety net.
  */
 import type { CidrList } from './cidr.ts';
-import { answerInWindow } from './lock.ts';
+import { answerInWindow, isLocked } from './lock.ts';
 import { TcpSign, UdpSign, type ProtocolModule } from './protocol.ts';
 import { StartState, TcpStarts } from './tcp-start.ts';
 import { Protocol, TcpFlag, hostKeyOf, macKey, type PacketView } from './packet.ts';
@@ -115,7 +115,7 @@ export class CoreDecider implements PacketDecider {
   }
 
   #isLocked(packet: PacketView, nowTicks: number): boolean {
-    return this.#onLan && this.#policy.lockEnabled && this.#state.lockUntil(packet.srcIp, hostKeyOf(packet, this.#policy.hostKeySecret)) > nowTicks;
+    return this.#onLan && this.#policy.lockEnabled && isLocked(this.#state.lockUntil(packet.srcIp, hostKeyOf(packet, this.#policy.hostKeySecret)), nowTicks);
   }
 
   /** A source off the LAN networks (forged, or routed in from elsewhere) changes no state. */
