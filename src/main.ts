@@ -8,7 +8,6 @@
  * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
  * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
  */
-import { readFileSync } from 'node:fs';
 import { Operator, packetsByReason } from './control/operator.ts';
 import { closeControl, serveControl } from './control/channel.ts';
 import { HistoryRecorder } from './control/history.ts';
@@ -22,6 +21,7 @@ import { openActions, type OpenActions } from './actions/open.ts';
 import { ConfigError, logConfig } from './config/load.ts';
 import { protocolsFor } from './config/protocols.ts';
 import type { Config } from './config/schema.ts';
+import { VERSION } from './config/version.ts';
 import type { FtEvent } from './core/events.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
@@ -47,8 +47,6 @@ import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
