@@ -6,7 +6,8 @@
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  * What runs in between lives beside its subject: the event fan-out in telemetry/event-sink.ts,
  * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
- * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
+ * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts,
+ * metrics in telemetry/metrics-source.ts.
  */
 import { Operator, packetsByReason } from './control/operator.ts';
 import { closeControl, serveControl } from './control/channel.ts';
@@ -45,12 +46,19 @@ import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
 import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
+import { metricsSource } from './telemetry/metrics-source.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
   readonly exitCode = 2;
+}
+
+/** What start() makes, as far as it got: stop and the metrics read it. */
+interface Running {
+  lock?: net.Server; http?: http.Server; pool?: WorkerPool; rules?: IptablesRules; actions?: OpenActions;
+  lockKeeper?: LockKeeper; neighbours?: NeighbourWatcher; kernelSets?: KernelSets; watchdog?: RulesWatchdog;
 }
 
 export class Daemon {
@@ -63,18 +71,10 @@ export class Daemon {
   readonly #overflow = new OverflowCounter();
   /** Features switched off at start because this host cannot run them: name -> why. */
   #featuresOff: Record<string, string> = {};
-  #lock: net.Server | undefined;
   #control: net.Server | undefined;
   readonly #startedMs = Date.now();
-  #http: http.Server | undefined;
-  #pool: WorkerPool | undefined;
-  #rules: IptablesRules | undefined;
-  #actions: OpenActions | undefined;
-  #lockKeeper: LockKeeper | undefined;
-  #neighbours: NeighbourWatcher | undefined;
+  readonly #run: Running = {};
   readonly #decay: DecaySweep;
-  #kernelSets: KernelSets | undefined;
-  #watchdog: RulesWatchdog | undefined;
   #rulesInstalled = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
@@ -104,32 +104,16 @@ export class Daemon {
       compactPeers: (why) => this.#stores.compactPeers(why),
     });
     this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
-    telemetry.metrics.source = {
-      counters: this.counters,
-      histograms: this.histograms,
-      peersKnown: () => this.state.peers.stats().entries + this.state.pinned.size,
-      clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
-      spoofs: () => ({ ...(this.#actions?.spoofer.counts ?? {}) }),
-      probes: () => ({ ...(this.#actions?.probes.counts ?? {}) }),
-      probeAnswers: () => this.#sink.probeAnswers,
-      eventsSuppressed: () => this.#sink.suppressed,
-      kernelQueues: () => this.#kernelQueues(),
-      queueOverflow: () => this.#overflow.total,
-      flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
-      featuresOff: () => Object.keys(this.#featuresOff),
-      forgotten: () => ({ ...this.#decay.forgotten }),
-      neighbours: () => this.#neighbours?.count ?? 0,
-      kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
-      kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
-      rulesReinstalled: () => ({ iptables: this.#watchdog?.reinstalled ?? 0, nftables: this.#kernelSets?.reinstalled ?? 0 }),
-      workersRestarted: () => this.#pool?.restarted ?? 0,
-    };
+    telemetry.metrics.source = metricsSource({
+      counters: this.counters, histograms: this.histograms, state: this.state, sink: this.#sink, overflow: this.#overflow, decay: this.#decay,
+      featuresOff: () => this.#featuresOff, kernelQueues: () => this.#kernelQueues(),
+    }, this.#run);
   }
 
   /** Every state-change event: logged and counted (the sink), and into the kernel sets. */
   #report = (event: FtEvent): void => {
     this.#sink.report(event);
-    this.#kernelSets?.take(event);
+    this.#run.kernelSets?.take(event);
     this.#history.record(event);
   };
 
@@ -157,12 +141,12 @@ export class Daemon {
   notReadyReason(): string | null {
     if (this.#stopping) return 'stopping';
     if (!this.#rulesInstalled) return 'rules not installed';
-    if (!this.#pool?.allReady) return `${this.#pool?.readyCount ?? 0}/${this.#config.workers} workers reading`;
+    if (!this.#run.pool?.allReady) return `${this.#run.pool?.readyCount ?? 0}/${this.#config.workers} workers reading`;
     return null;
   }
 
   unhealthyReason(): string | null {
-    return this.#pool && this.#pool.readyCount === 0 && !this.#stopping && this.#rulesInstalled ? 'no worker is reading' : null;
+    return this.#run.pool && this.#run.pool.readyCount === 0 && !this.#stopping && this.#rulesInstalled ? 'no worker is reading' : null;
   }
 
   /** Starts everything; throws StartupError (after undoing what it did) when it cannot. */
@@ -179,7 +163,7 @@ export class Daemon {
     try {
       const missing = missingInterfaces(config.lanInterfaces);
       if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
-      this.#lock = await acquireInstanceLock();
+      this.#run.lock = await acquireInstanceLock();
       if (config.controlSocket) {
         // Not a reason to leave the LAN unprotected: without it only the operator commands are missing.
         this.#control = await serveControl(config.controlSocket, (request) => this.#operator.handle(request)).catch((error: Error) => {
@@ -188,11 +172,11 @@ export class Daemon {
         });
       }
       const sources = config.statusPage ? this : { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request: http.IncomingMessage, response: http.ServerResponse) => this.serveMetrics(request, response) };
-      this.#http = await startHttpServer(config.httpAddress, sources).catch((error: Error) => {
+      this.#run.http = await startHttpServer(config.httpAddress, sources).catch((error: Error) => {
         throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
       });
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
-      const rules = this.#rules = new IptablesRules(backend);
+      const rules = this.#run.rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
       await this.#step('ftwall.peer_store.load', () => this.#stores.loadPeers());
@@ -201,29 +185,29 @@ export class Daemon {
       const lan = lanNetworks(config);
       if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
       else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
-      if (fitted.kernelSets) this.#kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
+      if (fitted.kernelSets) this.#run.kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
       const protocols = protocolsFor(config);
-      const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
+      const actions = this.#run.actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
-      const neighbours = this.#neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
+      const neighbours = this.#run.neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
       this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
-      const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
+      const pool = this.#run.pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: { report: this.#report }, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
       await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
-      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#kernelSets !== undefined);
+      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#run.kernelSets !== undefined);
       const leftovers = await this.#step('ftwall.rules.install', () => rules.install(plan));
       this.#rulesInstalled = true;
       if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
       log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
-      const watchdog = this.#watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
+      const watchdog = this.#run.watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
+      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#run.kernelSets?.check(); } });
       if (config.lockSeconds > 0) {
-        const keeper = this.#lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
+        const keeper = this.#run.lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
           (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), this.#report);
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
@@ -248,24 +232,24 @@ export class Daemon {
   }
 
   async #undoStart(): Promise<void> {
-    if (this.#rulesInstalled && this.#rules) {
-      try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
+    if (this.#rulesInstalled && this.#run.rules) {
+      try { this.#run.rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
       this.#rulesInstalled = false;
     }
-    await this.#kernelSets?.remove();
+    await this.#run.kernelSets?.remove();
     await this.#closeAll();
   }
 
   async #closeAll(): Promise<void> {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    await this.#pool?.close();
-    this.#actions?.close();
+    await this.#run.pool?.close();
+    this.#run.actions?.close();
     this.#sink.clearClientDirectory();
-    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
-    this.#http?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#run.http ? this.#run.http.close(() => resolve()) : resolve()));
+    this.#run.http?.closeAllConnections();
     closeControl(this.#control, this.#config.controlSocket);
     this.#control = undefined;
-    this.#lock?.close();
+    this.#run.lock?.close();
   }
 
   /** Removes the rules, lets queued packets be decided, closes the workers and sockets. */
@@ -279,13 +263,13 @@ export class Daemon {
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    if (this.#rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#rules!, log))) this.#rulesInstalled = false;
-    await this.#step('ftwall.kernel_sets.remove', () => this.#kernelSets?.remove());
+    if (this.#run.rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#run.rules!, log))) this.#rulesInstalled = false;
+    await this.#step('ftwall.kernel_sets.remove', () => this.#run.kernelSets?.remove());
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
-    await this.#step('ftwall.workers.stop', () => this.#pool?.close());
+    await this.#step('ftwall.workers.stop', () => this.#run.pool?.close());
     this.#stores.saveClients(true);
     this.#sink.endSpans();
-    log.info({ event: 'workers_stopped', ...this.counters.verdictTotals(), spoofs: this.#actions?.spoofer.counts }, 'workers stopped');
+    log.info({ event: 'workers_stopped', ...this.counters.verdictTotals(), spoofs: this.#run.actions?.spoofer.counts }, 'workers stopped');
     await this.#closeAll();
   }
 }
