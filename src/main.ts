@@ -7,13 +7,8 @@
  * What runs in between lives beside its subject: the event fan-out in telemetry/event-sink.ts,
  * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
  * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts,
- * metrics in telemetry/metrics-source.ts.
+ * the control socket and HTTP in control/control-plane.ts, metrics in telemetry/metrics-source.ts.
  */
-import { Operator, packetsByReason } from './control/operator.ts';
-import { closeControl, serveControl } from './control/channel.ts';
-import { HistoryRecorder } from './control/history.ts';
-import { renderStatusPage } from './control/status-page.ts';
-import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
@@ -23,6 +18,7 @@ import { ConfigError, logConfig } from './config/load.ts';
 import { protocolsFor } from './config/protocols.ts';
 import type { Config } from './config/schema.ts';
 import { VERSION } from './config/version.ts';
+import { ControlPlane } from './control/control-plane.ts';
 import type { FtEvent } from './core/events.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
@@ -41,10 +37,9 @@ import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
-import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
-import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metricsSource } from './telemetry/metrics-source.ts';
 import type { Telemetry } from './telemetry/otel.ts';
@@ -57,7 +52,7 @@ export class StartupError extends Error {
 
 /** What start() makes, as far as it got: stop and the metrics read it. */
 interface Running {
-  lock?: net.Server; http?: http.Server; pool?: WorkerPool; rules?: IptablesRules; actions?: OpenActions;
+  lock?: net.Server; pool?: WorkerPool; rules?: IptablesRules; actions?: OpenActions;
   lockKeeper?: LockKeeper; neighbours?: NeighbourWatcher; kernelSets?: KernelSets; watchdog?: RulesWatchdog;
 }
 
@@ -71,8 +66,6 @@ export class Daemon {
   readonly #overflow = new OverflowCounter();
   /** Features switched off at start because this host cannot run them: name -> why. */
   #featuresOff: Record<string, string> = {};
-  #control: net.Server | undefined;
-  readonly #startedMs = Date.now();
   readonly #run: Running = {};
   readonly #decay: DecaySweep;
   #rulesInstalled = false;
@@ -81,10 +74,8 @@ export class Daemon {
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
-  /** Packets per minute and the last events, for the status page. */
-  readonly #history: HistoryRecorder;
-  /** The operator's commands (control socket) and the status page's report. */
-  readonly #operator: Operator;
+  /** The control socket and the HTTP endpoint (health, metrics, the status page). */
+  readonly #control: ControlPlane;
 
   constructor(config: Config, log: Logger, telemetry: Telemetry) {
     this.#config = config;
@@ -95,13 +86,9 @@ export class Daemon {
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
-    this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
-    this.#operator = new Operator({
-      state: this.state, version: VERSION, startedMs: this.#startedMs,
-      packets: () => packetsByReason((reason, dropped) => this.counters.total(Counter.reasonBase + reason * 2 + (dropped ? 1 : 0))),
-      report: this.#report,
-      saveClients: () => this.#stores.saveClients(true),
-      compactPeers: (why) => this.#stores.compactPeers(why),
+    this.#control = new ControlPlane({
+      config, state: this.state, version: VERSION, counters: this.counters, stores: this.#stores, report: this.#report, log,
+      health: { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request, response) => telemetry.serveMetrics(request, response) },
     });
     this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
     telemetry.metrics.source = metricsSource({
@@ -110,27 +97,15 @@ export class Daemon {
     }, this.#run);
   }
 
-  /** Every state-change event: logged and counted (the sink), and into the kernel sets. */
+  /** Every state-change event: logged and counted (the sink), into the kernel sets and the status page. */
   #report = (event: FtEvent): void => {
     this.#sink.report(event);
     this.#run.kernelSets?.take(event);
-    this.#history.record(event);
+    this.#control.record(event);
   };
 
   #kernelQueues() {
     return kernelQueues(this.#config.queueBase, this.#config.workers);
-  }
-
-  serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void {
-    this.#telemetry.serveMetrics(request, response);
-  }
-
-  statusReport() {
-    return this.#operator.status();
-  }
-
-  statusPage(): string {
-    return renderStatusPage(this.statusReport(), this.#history.snapshot());
   }
 
   /** Runs one startup or shutdown step as a child span of the active one. */
@@ -164,17 +139,7 @@ export class Daemon {
       const missing = missingInterfaces(config.lanInterfaces);
       if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
       this.#run.lock = await acquireInstanceLock();
-      if (config.controlSocket) {
-        // Not a reason to leave the LAN unprotected: without it only the operator commands are missing.
-        this.#control = await serveControl(config.controlSocket, (request) => this.#operator.handle(request)).catch((error: Error) => {
-          log.warn({ event: 'control_unavailable', path: config.controlSocket, error: error.message }, `no control channel (ftwall status, unlock, forget will not reach this daemon): cannot listen on ${config.controlSocket}: ${error.message}`);
-          return undefined;
-        });
-      }
-      const sources = config.statusPage ? this : { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request: http.IncomingMessage, response: http.ServerResponse) => this.serveMetrics(request, response) };
-      this.#run.http = await startHttpServer(config.httpAddress, sources).catch((error: Error) => {
-        throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
-      });
+      await this.#control.start();
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
       const rules = this.#run.rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
@@ -212,7 +177,7 @@ export class Daemon {
         this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
       this.#every(1000, () => this.#sink.sweep());
-      this.#every(60_000, () => this.#history.sample());
+      this.#every(60_000, () => this.#control.sample());
       this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
       if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
@@ -245,10 +210,7 @@ export class Daemon {
     await this.#run.pool?.close();
     this.#run.actions?.close();
     this.#sink.clearClientDirectory();
-    await new Promise<void>((resolve) => (this.#run.http ? this.#run.http.close(() => resolve()) : resolve()));
-    this.#run.http?.closeAllConnections();
-    closeControl(this.#control, this.#config.controlSocket);
-    this.#control = undefined;
+    await this.#control.close();
     this.#run.lock?.close();
   }
 
