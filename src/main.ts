@@ -28,7 +28,7 @@ import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { kernelSetsPlanFor, rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { KernelSetsError, openKernelSets, type KernelSets } from './rules/kernel-sets.ts';
-import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, removeRules } from './rules/watchdog.ts';
+import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, installRules, removeRules } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { DecaySweep } from './state/decay.ts';
 import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
@@ -36,7 +36,7 @@ import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
-import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
+import { lanNetworksLogged, requireInterfaces } from './system/interfaces.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
@@ -136,8 +136,7 @@ export class Daemon {
     const config = this.#config;
     logConfig(config, log);
     try {
-      const missing = missingInterfaces(config.lanInterfaces);
-      if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
+      requireInterfaces(config.lanInterfaces);
       this.#run.lock = await acquireInstanceLock();
       await this.#control.start();
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
@@ -147,9 +146,7 @@ export class Daemon {
       await this.#step('ftwall.peer_store.load', () => this.#stores.loadPeers());
       await this.#step('ftwall.client_store.load', () => this.#stores.loadClients());
       if (config.clientDir) this.#sink.useClientDirectory(new ClientDirectory(config.clientDir));
-      const lan = lanNetworks(config);
-      if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
-      else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
+      const lan = lanNetworksLogged(config, log);
       if (fitted.kernelSets) this.#run.kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
       const protocols = protocolsFor(config);
       const actions = this.#run.actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
@@ -163,10 +160,8 @@ export class Daemon {
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
       const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#run.kernelSets !== undefined);
-      const leftovers = await this.#step('ftwall.rules.install', () => rules.install(plan));
+      await this.#step('ftwall.rules.install', () => installRules(rules, plan, log));
       this.#rulesInstalled = true;
-      if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
-      log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
       const watchdog = this.#run.watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
