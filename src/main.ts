@@ -37,6 +37,7 @@ import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { lanNetworksLogged, requireInterfaces } from './system/interfaces.ts';
+import { Intervals } from './system/timers.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
@@ -70,7 +71,7 @@ export class Daemon {
   readonly #decay: DecaySweep;
   #rulesInstalled = false;
   #stopping = false;
-  #timers: NodeJS.Timeout[] = [];
+  readonly #timers = new Intervals();
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
@@ -104,9 +105,7 @@ export class Daemon {
     this.#control.record(event);
   };
 
-  #kernelQueues() {
-    return kernelQueues(this.#config.queueBase, this.#config.workers);
-  }
+  readonly #kernelQueues = () => kernelQueues(this.#config.queueBase, this.#config.workers);
 
   /** Runs one startup or shutdown step as a child span of the active one. */
   #step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
@@ -152,7 +151,7 @@ export class Daemon {
       const actions = this.#run.actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
       const neighbours = this.#run.neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
-      this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
+      this.#timers.every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
       const pool = this.#run.pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: { report: this.#report }, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
@@ -165,30 +164,24 @@ export class Daemon {
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
       const watchdog = this.#run.watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#run.kernelSets?.check(); } });
+      this.#timers.every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#run.kernelSets?.check(); } });
       if (config.lockSeconds > 0) {
         const keeper = this.#run.lockKeeper = new LockKeeper(this.state, config.lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
           (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), this.#report);
-        this.#every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
+        this.#timers.every(LockKeeper.intervalMs(config.lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
-      this.#every(1000, () => this.#sink.sweep());
-      this.#every(60_000, () => this.#control.sample());
-      this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
-      if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
+      this.#timers.every(1000, () => this.#sink.sweep());
+      this.#timers.every(60_000, () => this.#control.sample());
+      this.#timers.every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
+      if (this.#stores.keepsClients) this.#timers.every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });
+      this.#timers.every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
       const known = [ConfigError, InstanceLockedError, IptablesError, KernelSetsError, QueueOpenError].some((kind) => error instanceof kind);
       throw known ? new StartupError((error as Error).message) : error;
     }
-  }
-
-  #every(ms: number, run: () => void): void {
-    const timer = setInterval(run, ms);
-    timer.unref();
-    this.#timers.push(timer);
   }
 
   async #undoStart(): Promise<void> {
@@ -201,7 +194,7 @@ export class Daemon {
   }
 
   async #closeAll(): Promise<void> {
-    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.#timers.clear();
     await this.#run.pool?.close();
     this.#run.actions?.close();
     this.#sink.clearClientDirectory();
@@ -219,7 +212,7 @@ export class Daemon {
   async #stop(reason: string): Promise<void> {
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
-    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.#timers.clear();
     if (this.#run.rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#run.rules!, log))) this.#rulesInstalled = false;
     await this.#step('ftwall.kernel_sets.remove', () => this.#run.kernelSets?.remove());
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
