@@ -4,9 +4,8 @@
  * header block may come in several segments (a small MSS, one write per header line), out of
  * order, retransmitted or overlapping, and only the bytes in stream order say what it is.
  *
- * Contract: one TcpStarts per worker, owned by that worker's CoreDecider through its TcpJudge (its
- * working memory; the kernel's --queue-balance hashes the IP pair, so every packet of a flow
- * reaches the same worker).
+ * Contract: one TcpStarts per worker, owned by that worker's TcpJudge (its working memory; the
+ * kernel's --queue-balance hashes the IP pair, so every packet of a flow reaches the same worker).
  * Pure: no timers, no I/O, no allocation after construction. Bounded: `flows` entries (least
  * recently used go first), each holding at most `bytes` bytes of its start; memory is
  * flows x (bytes + 8 x (segments + 1) + 56) bytes, allocated once (lazily touched by the OS).
