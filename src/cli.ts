@@ -5,9 +5,9 @@ import { askDaemon, ControlError } from './control/channel.ts';
 import { cleanup, doctor, formatChecks } from './control/maintenance.ts';
 import { formatStatus } from './control/status-text.ts';
 import type { StatusReport } from './control/operator.ts';
-import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { SETTINGS } from './config/schema.ts';
+import { VERSION } from './config/version.ts';
 import { Daemon, StartupError } from './main.ts';
 import { rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, chooseBackend, IptablesRules } from './rules/iptables.ts';
@@ -17,8 +17,6 @@ import { startTelemetry } from './telemetry/otel.ts';
 
 /** Longest a stopping ftwall waits for its last telemetry export (the rules are already gone). */
 const TELEMETRY_FLUSH_MS = 1000;
-
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function helpText(): string {
   const width = Math.max(...Object.values(SETTINGS).map((setting) => setting.env.length));

@@ -6,14 +6,9 @@
  * Stop: rules removed first -> queued packets drained -> workers closed -> sockets closed -> exit 0.
  * What runs in between lives beside its subject: the event fan-out in telemetry/event-sink.ts,
  * batch handling in actions/dispatch.ts, the stores in state/stores.ts, the rules watchdog in
- * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts.
+ * rules/watchdog.ts, worker set-up in pool/setup.ts, queue statistics and drain in queue/kernel.ts,
+ * the control socket and HTTP in control/control-plane.ts, metrics in telemetry/metrics-source.ts.
  */
-import { readFileSync } from 'node:fs';
-import { Operator, packetsByReason } from './control/operator.ts';
-import { closeControl, serveControl } from './control/channel.ts';
-import { HistoryRecorder } from './control/history.ts';
-import { renderStatusPage } from './control/status-page.ts';
-import type http from 'node:http';
 import type net from 'node:net';
 import { BatchDispatcher } from './actions/dispatch.ts';
 import { LockKeeper } from './actions/lock-keeper.ts';
@@ -23,6 +18,8 @@ import { ConfigError, logConfig } from './config/load.ts';
 import { lockSecondsFor, protocolsFor } from './config/protocols.ts';
 import { anyLocks } from './core/lock.ts';
 import type { Config } from './config/schema.ts';
+import { VERSION } from './config/version.ts';
+import { ControlPlane } from './control/control-plane.ts';
 import type { FtEvent } from './core/events.ts';
 import { QueueOpenError, type WorkerPool } from './pool/pool.ts';
 import { createWorkerPool, workerInits } from './pool/setup.ts';
@@ -32,7 +29,7 @@ import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
 import { kernelSetsPlanFor, rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { KernelSetsError, openKernelSets, type KernelSets } from './rules/kernel-sets.ts';
-import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, removeRules } from './rules/watchdog.ts';
+import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, installRules, removeRules } from './rules/watchdog.ts';
 import { ClientDirectory } from './state/client-dir.ts';
 import { DecaySweep } from './state/decay.ts';
 import { NEIGHBOUR_REFRESH_MS, NeighbourWatcher } from './state/neighbours.ts';
@@ -40,20 +37,25 @@ import { SharedState } from './state/shared-state.ts';
 import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
-import { lanNetworks, missingInterfaces } from './system/interfaces.ts';
-import { Counter, SharedCounters } from './telemetry/counters.ts';
+import { lanNetworksLogged, requireInterfaces } from './system/interfaces.ts';
+import { Intervals } from './system/timers.ts';
+import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
 import { SharedHistograms } from './telemetry/histograms.ts';
-import { startHttpServer } from './telemetry/http.ts';
 import type { Logger } from './telemetry/logger.ts';
+import { metricsSource } from './telemetry/metrics-source.ts';
 import type { Telemetry } from './telemetry/otel.ts';
 import { inStepSpan } from './telemetry/step.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A failure before ftwall was running: reported in one line, exit code 2, nothing left installed. */
 export class StartupError extends Error {
   readonly exitCode = 2;
+}
+
+/** What start() makes, as far as it got: stop and the metrics read it. */
+interface Running {
+  lock?: net.Server; pool?: WorkerPool; rules?: IptablesRules; actions?: OpenActions;
+  lockKeeper?: LockKeeper; neighbours?: NeighbourWatcher; kernelSets?: KernelSets; watchdog?: RulesWatchdog;
 }
 
 export class Daemon {
@@ -66,28 +68,16 @@ export class Daemon {
   readonly #overflow = new OverflowCounter();
   /** Features switched off at start because this host cannot run them: name -> why. */
   #featuresOff: Record<string, string> = {};
-  #lock: net.Server | undefined;
-  #control: net.Server | undefined;
-  readonly #startedMs = Date.now();
-  #http: http.Server | undefined;
-  #pool: WorkerPool | undefined;
-  #rules: IptablesRules | undefined;
-  #actions: OpenActions | undefined;
-  #lockKeeper: LockKeeper | undefined;
-  #neighbours: NeighbourWatcher | undefined;
+  readonly #run: Running = {};
   readonly #decay: DecaySweep;
-  #kernelSets: KernelSets | undefined;
-  #watchdog: RulesWatchdog | undefined;
   #rulesInstalled = false;
   #stopping = false;
-  #timers: NodeJS.Timeout[] = [];
+  readonly #timers = new Intervals();
   readonly counters: SharedCounters;
   readonly histograms: SharedHistograms;
   readonly state: SharedState;
-  /** Packets per minute and the last events, for the status page. */
-  readonly #history: HistoryRecorder;
-  /** The operator's commands (control socket) and the status page's report. */
-  readonly #operator: Operator;
+  /** The control socket and the HTTP endpoint (health, metrics, the status page). */
+  readonly #control: ControlPlane;
 
   constructor(config: Config, log: Logger, telemetry: Telemetry) {
     this.#config = config;
@@ -98,60 +88,25 @@ export class Daemon {
     this.histograms = new SharedHistograms(SharedHistograms.create(config.workers));
     this.#stores = new Stores(config, this.state, log);
     this.#sink = new EventSink({ log, tracer: telemetry.tracer, onClientsChanged: () => this.#stores.clientsChanged() });
-    this.#history = new HistoryRecorder(() => this.counters.verdictTotals());
-    this.#operator = new Operator({
-      state: this.state, protocols: config.protocols, version: VERSION, startedMs: this.#startedMs,
-      packets: () => packetsByReason((reason, dropped) => this.counters.reasonTotal(reason, dropped)),
-      report: this.#report,
-      saveClients: () => this.#stores.saveClients(true),
-      compactPeers: (why) => this.#stores.compactPeers(why),
+    this.#control = new ControlPlane({
+      config, state: this.state, version: VERSION, counters: this.counters, stores: this.#stores, report: this.#report, log,
+      health: { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request, response) => telemetry.serveMetrics(request, response) },
     });
     this.#decay = new DecaySweep(this.state, config, (event) => this.#report(event)); // forgotten ones leave the kernel sets too
-    telemetry.metrics.source = {
-      counters: this.counters,
-      protocols: config.protocols,
-      histograms: this.histograms,
-      peersKnown: () => this.state.peers.stats().entries + this.state.pinned.size,
-      clientsLocked: () => this.#lockKeeper?.lockedCount ?? 0,
-      spoofs: () => ({ ...(this.#actions?.spoofer.counts ?? {}) }),
-      probes: () => ({ ...(this.#actions?.probes.counts ?? {}) }),
-      probeAnswers: () => this.#sink.probeAnswers,
-      eventsSuppressed: () => this.#sink.suppressed,
-      kernelQueues: () => this.#kernelQueues(),
-      queueOverflow: () => this.#overflow.total,
-      flowCuts: () => ({ ...(this.#actions?.flowCutter?.counts ?? {}) }),
-      featuresOff: () => Object.keys(this.#featuresOff),
-      forgotten: () => ({ ...this.#decay.forgotten }),
-      neighbours: () => this.#neighbours?.count ?? 0,
-      kernelDropped: () => ({ ...(this.#kernelSets?.dropped ?? {}) }),
-      kernelSetUpdates: () => ({ ...(this.#kernelSets?.updates ?? {}) }),
-      rulesReinstalled: () => ({ iptables: this.#watchdog?.reinstalled ?? 0, nftables: this.#kernelSets?.reinstalled ?? 0 }),
-      workersRestarted: () => this.#pool?.restarted ?? 0,
-    };
+    telemetry.metrics.source = metricsSource({
+      counters: this.counters, protocols: config.protocols, histograms: this.histograms, state: this.state, sink: this.#sink, overflow: this.#overflow, decay: this.#decay,
+      featuresOff: () => this.#featuresOff, kernelQueues: () => this.#kernelQueues(),
+    }, this.#run);
   }
 
-  /** Every state-change event: logged and counted (the sink), and into the kernel sets. */
+  /** Every state-change event: logged and counted (the sink), into the kernel sets and the status page. */
   #report = (event: FtEvent): void => {
     this.#sink.report(event);
-    this.#kernelSets?.take(event);
-    this.#history.record(event);
+    this.#run.kernelSets?.take(event);
+    this.#control.record(event);
   };
 
-  #kernelQueues() {
-    return kernelQueues(this.#config.queueBase, this.#config.workers);
-  }
-
-  serveMetrics(request: http.IncomingMessage, response: http.ServerResponse): void {
-    this.#telemetry.serveMetrics(request, response);
-  }
-
-  statusReport() {
-    return this.#operator.status();
-  }
-
-  statusPage(): string {
-    return renderStatusPage(this.statusReport(), this.#history.snapshot());
-  }
+  readonly #kernelQueues = () => kernelQueues(this.#config.queueBase, this.#config.workers);
 
   /** Runs one startup or shutdown step as a child span of the active one. */
   #step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
@@ -161,12 +116,12 @@ export class Daemon {
   notReadyReason(): string | null {
     if (this.#stopping) return 'stopping';
     if (!this.#rulesInstalled) return 'rules not installed';
-    if (!this.#pool?.allReady) return `${this.#pool?.readyCount ?? 0}/${this.#config.workers} workers reading`;
+    if (!this.#run.pool?.allReady) return `${this.#run.pool?.readyCount ?? 0}/${this.#config.workers} workers reading`;
     return null;
   }
 
   unhealthyReason(): string | null {
-    return this.#pool && this.#pool.readyCount === 0 && !this.#stopping && this.#rulesInstalled ? 'no worker is reading' : null;
+    return this.#run.pool && this.#run.pool.readyCount === 0 && !this.#stopping && this.#rulesInstalled ? 'no worker is reading' : null;
   }
 
   /** Starts everything; throws StartupError (after undoing what it did) when it cannot. */
@@ -181,63 +136,48 @@ export class Daemon {
     const config = this.#config;
     logConfig(config, log);
     try {
-      const missing = missingInterfaces(config.lanInterfaces);
-      if (missing.length > 0) throw new ConfigError(`FTWALL_LAN_INTERFACE: no such interface: ${missing.join(', ')}`);
-      this.#lock = await acquireInstanceLock();
-      if (config.controlSocket) {
-        // Not a reason to leave the LAN unprotected: without it only the operator commands are missing.
-        this.#control = await serveControl(config.controlSocket, (request) => this.#operator.handle(request)).catch((error: Error) => {
-          log.warn({ event: 'control_unavailable', path: config.controlSocket, error: error.message }, `no control channel (ftwall status, unlock, forget will not reach this daemon): cannot listen on ${config.controlSocket}: ${error.message}`);
-          return undefined;
-        });
-      }
-      const sources = config.statusPage ? this : { notReadyReason: () => this.notReadyReason(), unhealthyReason: () => this.unhealthyReason(), serveMetrics: (request: http.IncomingMessage, response: http.ServerResponse) => this.serveMetrics(request, response) };
-      this.#http = await startHttpServer(config.httpAddress, sources).catch((error: Error) => {
-        throw new ConfigError(`FTWALL_HTTP_ADDRESS: cannot listen on ${config.httpAddress.host}:${config.httpAddress.port}: ${error.message}`);
-      });
+      requireInterfaces(config.lanInterfaces);
+      this.#run.lock = await acquireInstanceLock();
+      await this.#control.start();
       const backend = await this.#step('ftwall.backend.detect', () => chooseBackend(config.iptables));
-      const rules = this.#rules = new IptablesRules(backend);
+      const rules = this.#run.rules = new IptablesRules(backend);
       log.info({ event: 'backend_detected', backend, requested: config.iptables }, `iptables backend ${backend}`);
 
       await this.#step('ftwall.peer_store.load', () => this.#stores.loadPeers());
       await this.#step('ftwall.client_store.load', () => this.#stores.loadClients());
       if (config.clientDir) this.#sink.useClientDirectory(new ClientDirectory(config.clientDir));
-      const lan = lanNetworks(config);
-      if (lan.size === 0) log.warn({ event: 'lan_without_ipv4', interfaces: config.lanInterfaces }, 'the LAN interfaces have no IPv4 address and FTWALL_LAN_NETWORKS is empty: FastTrack is still dropped, but no client is identified or locked');
-      else log.info({ event: 'lan_networks', networks: lan.entries.map((entry) => entry.text) }, 'LAN networks');
-      if (fitted.kernelSets) this.#kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
+      const lan = lanNetworksLogged(config, log);
+      if (fitted.kernelSets) this.#run.kernelSets = await this.#step('ftwall.kernel_sets.install', () => openKernelSets(kernelSetsPlanFor(config), this.state, log));
       const protocols = protocolsFor(config);
-      const actions = this.#actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
+      const actions = this.#run.actions = await openActions(config, lan, protocols, fitted.canCutFlows, log);
 
-      const neighbours = this.#neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
-      this.#every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
-      const pool = this.#pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
+      const neighbours = this.#run.neighbours = NeighbourWatcher.start(this.state, config.lanInterfaces, log);
+      this.#timers.every(NEIGHBOUR_REFRESH_MS, () => neighbours.refresh());
+      const pool = this.#run.pool = createWorkerPool(workerInits(config, this.state, this.counters.buffer, this.histograms.buffer, lan), log);
       const dispatcher = new BatchDispatcher({ sink: { report: this.#report }, stores: this.#stores, spoofer: actions.spoofer, flowCutter: actions.flowCutter, log });
       pool.on('batch', (events, spoofs) => dispatcher.dispatch(events, spoofs));
       await this.#step('ftwall.workers.start', () => pool.start());
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
-      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#kernelSets !== undefined);
-      const leftovers = await this.#step('ftwall.rules.install', () => rules.install(plan));
+      const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#run.kernelSets !== undefined);
+      await this.#step('ftwall.rules.install', () => installRules(rules, plan, log));
       this.#rulesInstalled = true;
-      if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
-      log.info({ event: 'rules_installed', backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
 
-      const watchdog = this.#watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#kernelSets?.check(); } });
+      const watchdog = this.#run.watchdog = new RulesWatchdog({ rules, plan, overflow: this.#overflow, kernelQueues: () => this.#kernelQueues(), log });
+      this.#timers.every(RULES_CHECK_INTERVAL_MS, () => { if (!this.#stopping) { watchdog.check(); void this.#run.kernelSets?.check(); } });
       const lockSeconds = lockSecondsFor(config);
       if (anyLocks(lockSeconds)) {
-        const keeper = this.#lockKeeper = new LockKeeper(this.state, lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
+        const keeper = this.#run.lockKeeper = new LockKeeper(this.state, lockSeconds, protocols, { first: config.probePort, count: config.probePorts },
           (ip, port, probe, fromPort) => actions.probes.send(ip, port, probe, fromPort), this.#report);
-        this.#every(LockKeeper.intervalMs(lockSeconds), () => keeper.sweep(this.state.ticks()));
+        this.#timers.every(LockKeeper.intervalMs(lockSeconds), () => keeper.sweep(this.state.ticks()));
       }
-      this.#every(1000, () => this.#sink.sweep());
-      this.#every(60_000, () => this.#history.sample());
-      this.#every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
-      if (this.#stores.keepsClients) this.#every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
+      this.#timers.every(1000, () => this.#sink.sweep());
+      this.#timers.every(60_000, () => this.#control.sample());
+      this.#timers.every(DecaySweep.intervalMs(config), () => { if (this.#decay.sweep(this.state.ticks()).peers > 0) this.#stores.compactPeers('forgotten'); });
+      if (this.#stores.keepsClients) this.#timers.every(CLIENT_STORE_SAVE_MS, () => this.#stores.saveClients(false));
       const overload = new OverloadReport({ overflow: this.#overflow, failClosed: config.fail === 'closed', kernelQueues: () => this.#kernelQueues(), log });
-      this.#every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });
+      this.#timers.every(OVERLOAD_LOG_INTERVAL_MS, () => { overload.report(); this.#sink.reportSuppressed(); });
       log.info({ event: 'ready', http: `${config.httpAddress.host}:${config.httpAddress.port}` }, 'ready');
     } catch (error) {
       await this.#undoStart();
@@ -246,31 +186,22 @@ export class Daemon {
     }
   }
 
-  #every(ms: number, run: () => void): void {
-    const timer = setInterval(run, ms);
-    timer.unref();
-    this.#timers.push(timer);
-  }
-
   async #undoStart(): Promise<void> {
-    if (this.#rulesInstalled && this.#rules) {
-      try { this.#rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
+    if (this.#rulesInstalled && this.#run.rules) {
+      try { this.#run.rules.removeOwned('filter'); } catch { /* reported by stop paths */ }
       this.#rulesInstalled = false;
     }
-    await this.#kernelSets?.remove();
+    await this.#run.kernelSets?.remove();
     await this.#closeAll();
   }
 
   async #closeAll(): Promise<void> {
-    for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    await this.#pool?.close();
-    this.#actions?.close();
+    this.#timers.clear();
+    await this.#run.pool?.close();
+    this.#run.actions?.close();
     this.#sink.clearClientDirectory();
-    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
-    this.#http?.closeAllConnections();
-    closeControl(this.#control, this.#config.controlSocket);
-    this.#control = undefined;
-    this.#lock?.close();
+    await this.#control.close();
+    this.#run.lock?.close();
   }
 
   /** Removes the rules, lets queued packets be decided, closes the workers and sockets. */
@@ -283,14 +214,14 @@ export class Daemon {
   async #stop(reason: string): Promise<void> {
     const log = this.#log;
     log.info({ event: 'stopping', reason }, `stopping (${reason})`);
-    for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    if (this.#rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#rules!, log))) this.#rulesInstalled = false;
-    await this.#step('ftwall.kernel_sets.remove', () => this.#kernelSets?.remove());
+    this.#timers.clear();
+    if (this.#run.rules && await this.#step('ftwall.rules.remove', () => removeRules(this.#run.rules!, log))) this.#rulesInstalled = false;
+    await this.#step('ftwall.kernel_sets.remove', () => this.#run.kernelSets?.remove());
     await this.#step('ftwall.queues.drain', () => drainQueues(() => this.#kernelQueues(), this.#config.drainMilliseconds, log));
-    await this.#step('ftwall.workers.stop', () => this.#pool?.close());
+    await this.#step('ftwall.workers.stop', () => this.#run.pool?.close());
     this.#stores.saveClients(true);
     this.#sink.endSpans();
-    log.info({ event: 'workers_stopped', ...this.counters.verdictTotals(), spoofs: this.#actions?.spoofer.counts }, 'workers stopped');
+    log.info({ event: 'workers_stopped', ...this.counters.verdictTotals(), spoofs: this.#run.actions?.spoofer.counts }, 'workers stopped');
     await this.#closeAll();
   }
 }

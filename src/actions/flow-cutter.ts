@@ -29,8 +29,11 @@ const CHECK_FILTER: ConntrackFilter = { protocol: 'udp', destination: '0.0.0.1',
 
 export type DeleteFlows = (filter: ConntrackFilter) => Promise<ConntrackDeletion>;
 
-/** Outcomes counted by the cutter (the `ftwall.flows.cut` metric's `outcome`). */
-export interface FlowCutCounts {
+/**
+ * Outcomes counted by the cutter (the `ftwall.flows.cut` metric's `outcome`). A type, not an
+ * interface: so it is a Record<string, number>, as the metrics read it.
+ */
+export type FlowCutCounts = {
   /** Peers whose flows were looked for. */
   requested: number;
   /** Conntrack entries deleted. */
@@ -38,7 +41,7 @@ export interface FlowCutCounts {
   overflow: number;
   rate_limited: number;
   failed: number;
-}
+};
 
 export class FlowCutter {
   readonly #waiting: Array<[string, number]> = [];

@@ -7,6 +7,7 @@
  */
 import type { FtEvent } from '../core/events.ts';
 import { formatMac } from '../core/events.ts';
+import { isLocked, UNLOCKED } from '../core/lock.ts';
 import { ipFromString, ipToString } from '../core/packet.ts';
 import { ClientStatus, REASON_NAMES } from '../core/types.ts';
 import { Client, Peer, PeerSource, revealerCount, type SharedState } from '../state/shared-state.ts';
@@ -92,7 +93,7 @@ export class Operator {
     clients.forEach((slot, ip) => {
       const flags = clients.get(slot, Client.flags);
       const until = clients.get(slot, Client.lockUntil);
-      const locked = until > now;
+      const locked = isLocked(until, now);
       const identified = (flags & ClientStatus.IDENTIFIED) !== 0;
       if (!identified && !locked) return;
       const high = clients.get(slot, Client.macHigh);
@@ -145,8 +146,9 @@ export class Operator {
       if (key >>> 0 !== ip) return;
       const until = clients.get(slot, Client.lockUntil);
       const flags = clients.get(slot, Client.flags);
-      if (until <= now && (flags & ClientStatus.IDENTIFIED) === 0) return;
-      clients.set(slot, Client.lockUntil, 0);
+      const locked = isLocked(until, now);
+      if (!locked && (flags & ClientStatus.IDENTIFIED) === 0) return;
+      clients.set(slot, Client.lockUntil, UNLOCKED);
       clients.set(slot, Client.probePort, 0);
       clients.clearBits(slot, Client.flags, ClientStatus.IDENTIFIED);
       released++;
@@ -154,7 +156,7 @@ export class Operator {
       const low = clients.get(slot, Client.macLow);
       this.#o.report({
         event: 'operator_unlocked', src_ip: ipToString(ip), ...(high === 0 && low === 0 ? {} : { src_mac: formatMac(high, low) }),
-        was_locked: until > now, lock_seconds_left: until > now ? Math.ceil((state.toMs(until) - nowMs) / 1000) : 0,
+        was_locked: locked, lock_seconds_left: locked ? Math.ceil((state.toMs(until) - nowMs) / 1000) : 0,
       });
     });
     if (released === 0) throw new OperatorError(`${host}: not locked and not identified`);

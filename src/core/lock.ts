@@ -19,7 +19,7 @@ import { TICK_MS, ticksFor } from './time.ts';
 
 /** A host's lock, as the shared table keeps it (ticks; 0 = never). */
 export interface HostLock {
-  /** Tick the lock ends; 0 = not locked. */
+  /** Tick the lock ends; UNLOCKED (0) = not locked. */
   lockUntil: number;
   /** Tick the current lock started. */
   lockStarted: number;
@@ -37,6 +37,18 @@ export interface LockTiming {
   probeAfterTicks: number;
   /** How long a probed host has to answer. */
   answerTicks: number;
+}
+
+/** The lock end of a host without a lock: never locked, expired, or released by the operator. */
+export const UNLOCKED = 0;
+
+/**
+ * Whether a lock ending at `lockUntil` still holds at `now`: until its end, not at it. The one
+ * test of "is this host locked", in ticks (the shared table) or in ms (stored and reported locks)
+ * alike; UNLOCKED is never locked, as `now` is at least 1 tick (SharedState.ticks).
+ */
+export function isLocked(lockUntil: number, now: number): boolean {
+  return lockUntil > now;
 }
 
 /** At most one lock_refreshed report per host per this many ticks. */
@@ -90,7 +102,7 @@ export interface LockActivity {
 
 /** A packet that locks its host (or a valid probe answer) arrived at `now`. */
 export function lockActivity(lock: Readonly<HostLock>, now: number, timing: LockTiming): LockActivity {
-  const started = lock.lockUntil <= now;
+  const started = !isLocked(lock.lockUntil, now);
   return {
     lockUntil: Math.max(lock.lockUntil, now + timing.lockTicks),
     started,
@@ -120,8 +132,8 @@ export type SweepStep = (typeof SweepStep)[keyof typeof SweepStep];
 
 /** The sweep's step for one host at `now`. */
 export function sweepStep(lock: Readonly<HostLock>, now: number, timing: LockTiming): SweepStep {
-  if (lock.lockUntil === 0) return SweepStep.IDLE;
-  if (now >= lock.lockUntil) return SweepStep.EXPIRE;
+  if (lock.lockUntil === UNLOCKED) return SweepStep.IDLE;
+  if (!isLocked(lock.lockUntil, now)) return SweepStep.EXPIRE;
   const confirmedAt = Math.max(lock.lockStarted, lock.probeAnswered);
   if (lock.probeSent > confirmedAt && now < lock.probeSent + timing.answerTicks) return SweepStep.AWAIT_ANSWER;
   // Unanswered probes change nothing but the time of the next one.

@@ -4,7 +4,7 @@
  * header block may come in several segments (a small MSS, one write per header line), out of
  * order, retransmitted or overlapping, and only the bytes in stream order say what it is.
  *
- * Contract: one TcpStarts per worker, owned by that worker's CoreDecider (its working memory; the
+ * Contract: one TcpStarts per worker, owned by that worker's TcpJudge (its working memory; the
  * kernel's --queue-balance hashes the IP pair, so every packet of a flow reaches the same worker).
  * Pure: no timers, no I/O, no allocation after construction. Bounded: `flows` entries (least
  * recently used go first), each holding at most `bytes` bytes of its start; memory is

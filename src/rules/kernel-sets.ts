@@ -14,6 +14,7 @@
  */
 import { runNft } from 'nfqueue-bindings';
 import { formatMac, type FtEvent } from '../core/events.ts';
+import { isLocked } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { TokenBucket } from '../core/token-bucket.ts';
 import { ClientStatus } from '../core/types.ts';
@@ -66,7 +67,7 @@ export function stateElements(state: SharedState, nowMs: number): SetUpdate[] {
     const key = `${ipToString(ip)} . ${formatMac(high, low)}`;
     if ((clients.get(slot, Client.flags) & ClientStatus.IDENTIFIED) !== 0) updates.push({ set: 'clients', key, seconds: PEER_SET_SECONDS });
     const lockUntil = clients.get(slot, Client.lockUntil);
-    const seconds = lockUntil > 0 ? lockSeconds(state.toMs(lockUntil), nowMs) : 0;
+    const seconds = isLocked(lockUntil, state.ticks(nowMs)) ? lockSeconds(state.toMs(lockUntil), nowMs) : 0;
     if (seconds > 0) updates.push({ set: 'locked', key, seconds });
   });
   return updates;

@@ -29,6 +29,7 @@
  * In monitor mode the rules count and drop nothing.
  */
 import type { FtEvent } from '../core/events.ts';
+import { isLocked } from '../core/lock.ts';
 import type { UdpShape } from '../core/protocol.ts';
 
 export const TABLE = 'ftwall';
@@ -263,7 +264,7 @@ export function updatesFor(event: FtEvent, nowMs: number): SetUpdate[] {
 
 /** Seconds a lock ending at `untilMs` is kept in the kernel (0: already over). */
 export function lockSeconds(untilMs: number, nowMs: number): number {
-  if (!Number.isFinite(untilMs) || untilMs <= nowMs) return 0;
+  if (!Number.isFinite(untilMs) || !isLocked(untilMs, nowMs)) return 0;
   return Math.ceil((untilMs - nowMs) / 1000) + LOCK_MARGIN_SECONDS;
 }
 

@@ -14,6 +14,13 @@ import type { TablePlan } from './plan.ts';
 /** How often the watchdog checks that ftwall's rules are still in place. */
 export const RULES_CHECK_INTERVAL_MS = 2000;
 
+/** Installs ftwall's rules at start, removing an earlier run's leftovers first, and says so. */
+export function installRules(rules: IptablesRules, plan: TablePlan, log: Logger): void {
+  const leftovers = rules.install(plan);
+  if (leftovers > 0) log.warn({ event: 'leftovers_removed', count: leftovers }, `removed ${leftovers} leftover chains/rules of an earlier run`);
+  log.info({ event: 'rules_installed', backend: rules.backend, chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length }, 'rules installed');
+}
+
 /** Removes ftwall's rules at stop, logging what it removed or why it could not; true when removed. */
 export function removeRules(rules: IptablesRules, log: Logger): boolean {
   try {

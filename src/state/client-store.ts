@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isLocked } from '../core/lock.ts';
 import { ipFromString, ipToString, macKey } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES } from '../core/protocol.ts';
 import { ClientStatus } from '../core/types.ts';
@@ -46,15 +47,16 @@ export function snapshotClients(state: SharedState, nowTicks: number, protocols:
   clients.forEach((slot, ip, hostKey) => {
     const flags = clients.get(slot, Client.flags);
     const lockUntil = clients.get(slot, Client.lockUntil);
-    if ((flags & ClientStatus.IDENTIFIED) === 0 && lockUntil <= nowTicks) return;
+    const locked = isLocked(lockUntil, nowTicks);
+    if ((flags & ClientStatus.IDENTIFIED) === 0 && !locked) return;
     const ping = Buffer.alloc(PROBE_SEED_MAX_BYTES);
     const length = loadSeed(clients, slot, ping);
     stored.push({
       ip: ipToString(ip), host: hostKey, mac: [clients.get(slot, Client.macHigh) >>> 0, clients.get(slot, Client.macLow) >>> 0],
       flags, port: clients.get(slot, Client.clientPort), ping: ping.subarray(0, length).toString('hex'), protocol: clients.get(slot, Client.protocol),
       protocolName: protocols[clients.get(slot, Client.protocol)],
-      lockUntilMs: lockUntil > nowTicks ? ms(lockUntil) : undefined,
-      lockStartedMs: lockUntil > nowTicks ? ms(clients.get(slot, Client.lockStarted)) : undefined,
+      lockUntilMs: locked ? ms(lockUntil) : undefined,
+      lockStartedMs: locked ? ms(clients.get(slot, Client.lockStarted)) : undefined,
       probeAnsweredMs: ms(clients.get(slot, Client.probeAnswered)),
       lastSeenMs: ms(clients.get(slot, Client.lastSeen)),
     });
@@ -88,7 +90,7 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     const ping = Buffer.from(entry.ping, 'hex');
     storeSeed(clients, slot, ping, 0, ping.length);
     clients.set(slot, Client.probeAnswered, ticks(entry.probeAnsweredMs));
-    if (entry.lockUntilMs !== undefined && entry.lockUntilMs > nowMs) {
+    if (entry.lockUntilMs !== undefined && isLocked(entry.lockUntilMs, nowMs)) {
       clients.set(slot, Client.lockStarted, ticks(entry.lockStartedMs));
       clients.set(slot, Client.lockUntil, ticks(entry.lockUntilMs));
       locked++;

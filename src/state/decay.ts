@@ -10,6 +10,7 @@
  * Each is reported as an event (rate-limited by the sink) and counted.
  */
 import { formatMac, type FtEvent } from '../core/events.ts';
+import { isLocked } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { ticksFor } from '../core/time.ts';
 import { ClientStatus } from '../core/types.ts';
@@ -57,7 +58,7 @@ export class DecaySweep {
     let forgotten = 0;
     clients.forEach((slot, ip) => {
       if ((clients.get(slot, Client.flags) & ClientStatus.IDENTIFIED) === 0) return;
-      if (clients.get(slot, Client.lockUntil) > now) return;
+      if (isLocked(clients.get(slot, Client.lockUntil), now)) return;
       if (clients.get(slot, Client.lastSeen) > now - this.#clientQuiet) return;
       if ((clients.clearBits(slot, Client.flags, ClientStatus.IDENTIFIED) & ClientStatus.IDENTIFIED) === 0) return;
       forgotten++;

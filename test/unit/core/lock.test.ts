@@ -2,12 +2,31 @@
 // The time lock's rules with plain values (core/lock.ts): no table, no sockets, no clock.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SweepStep, answerInWindow, answerWindowMs, isLockedStep, lockActivity, lockTiming, sweepIntervalMs, sweepStep, type HostLock } from '../../../src/core/lock.ts';
+import { SweepStep, UNLOCKED, answerInWindow, answerWindowMs, isLocked, isLockedStep, lockActivity, lockTiming, sweepIntervalMs, sweepStep, type HostLock } from '../../../src/core/lock.ts';
 
 /** A 4 s lock = 40 ticks: probe half-way (20 ticks), answer window 1 s (10 ticks). */
 const timing = lockTiming(4);
 const lock = (fields: Partial<HostLock> = {}): HostLock => ({
   lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0, ...fields,
+});
+
+test('a lock holds until its end, not at it; an unlocked host (never locked, expired, released) is never locked', () => {
+  assert.equal(isLocked(140, 139), true);
+  assert.equal(isLocked(140, 140), false, 'at its end the lock is over');
+  assert.equal(isLocked(140, 141), false);
+  assert.equal(UNLOCKED, 0, 'the shared table\'s zero: a host never locked');
+  assert.equal(isLocked(UNLOCKED, 1), false, 'the earliest tick');
+  assert.equal(isLocked(1_700_000_060_000, 1_700_000_000_000), true, 'the same rule in ms');
+});
+
+test('the lock\'s other rules agree with isLocked: a locking packet starts a lock exactly when none holds, the sweep expires one exactly when it stops holding', () => {
+  for (const now of [139, 140, 141]) {
+    const held = lock({ lockUntil: 140, lockStarted: 100 });
+    assert.equal(lockActivity(held, now, timing).started, !isLocked(held.lockUntil, now), `start at ${now}`);
+    assert.equal(sweepStep(held, now, timing) === SweepStep.EXPIRE, !isLocked(held.lockUntil, now), `expiry at ${now}`);
+    assert.equal(isLockedStep(sweepStep(held, now, timing)), isLocked(held.lockUntil, now), `counted as locked at ${now}`);
+  }
+  assert.equal(sweepStep(lock({ lockUntil: UNLOCKED }), 5, timing), SweepStep.IDLE);
 });
 
 test('timing: a quarter lock period to answer, within [0.2 s, 5 s]; probes half-way; the sweep at most every second', () => {

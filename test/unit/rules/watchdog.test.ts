@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import type { KernelQueueStats } from 'nfqueue-bindings';
 import { OverflowCounter } from '../../../src/queue/overflow.ts';
 import { planRules } from '../../../src/rules/plan.ts';
-import { RulesWatchdog } from '../../../src/rules/watchdog.ts';
+import type { IptablesRules } from '../../../src/rules/iptables.ts';
+import { RulesWatchdog, installRules } from '../../../src/rules/watchdog.ts';
 import { memoryLogger } from '../../helpers/memory-log.ts';
 
 const plan = planRules({ lanInterfaces: ['lan0'], queueBase: 10, workers: 1, mark: 0x100000, probePort: 41214, probePorts: 1, dockerUser: false, safetyNet: false, udpShapes: [], bypassMark: 0 });
@@ -41,4 +42,13 @@ test('a failed check is logged, not thrown', () => {
   watchdog.check();
   assert.equal(installs.length, 0);
   assert.deepEqual(lines.map((line) => [line.level, line.event, line.error]), [[50, 'rules_check_failed', 'iptables-nft-save failed']]);
+});
+
+test('installRules: an earlier run\'s leftovers are removed with a warning, then the rules installed, said once', () => {
+  const { log, lines } = memoryLogger();
+  const install = (leftovers: number) => installRules({ backend: 'nft', install: (p: unknown) => { assert.equal(p, plan); return leftovers; } } as unknown as IptablesRules, plan, log);
+  install(2);
+  install(0);
+  assert.deepEqual(lines.map((line) => [line.level, line.event, line.count ?? line.backend]), [[40, 'leftovers_removed', 2], [30, 'rules_installed', 'nft'], [30, 'rules_installed', 'nft']]);
+  assert.deepEqual(lines.at(-1), { level: 30, event: 'rules_installed', backend: 'nft', chains: plan.chains, rules: plan.rules.length, jumps: plan.jumps.length, msg: 'rules installed' });
 });
