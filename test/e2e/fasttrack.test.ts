@@ -257,10 +257,11 @@ describe('FastTrack blocking', { skip }, () => {
     }
   });
 
-  test('UDP payloads of every capture (other traffic, other P2P) are delivered untouched, none classified', async () => {
+  test('UDP payloads of every capture (other traffic, other P2P but BitTorrent) are delivered untouched, none classified', async () => {
     const payloads: string[] = [];
     for (const dir of ['benign', 'p2p']) {
-      for (const file of readdirSync(new URL(dir, PCAPS))) {
+      // BitTorrent's captures must match: test/e2e/bittorrent.test.ts replays them.
+      for (const file of readdirSync(new URL(dir, PCAPS)).filter((name) => !/^(bittorrent|bt[-_])/.test(name))) {
         for (const segment of readCapture(new URL(`${dir}/${file}`, PCAPS).pathname)) {
           if (segment.protocol === 'udp' && segment.payload.length <= 1472) payloads.push(Buffer.from(segment.payload).toString('hex'));
         }

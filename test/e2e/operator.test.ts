@@ -49,7 +49,7 @@ describe('operator commands', { skip }, () => {
       assert.match(ftwall('status').stdout, new RegExp(`${client.ip.replace(/\./g, '\\.')} +${client.mac} +fasttrack +LOCKED`));
       const page = httpGet(bed, bed.router, 'http://127.0.0.1:9490/status');
       assert.equal(page.status, 200, page.body);
-      const row = new RegExp(`<td class="ip">${client.ip.replace(/\./g, '\\.')}</td><td class="mac">${client.mac}</td><td><strong>LOCKED</strong></td><td class="left" data-seconds="(\\d+)">[^<]+</td>`).exec(page.body);
+      const row = new RegExp(`<td class="ip">${client.ip.replace(/\./g, '\\.')}</td><td class="mac">${client.mac}</td><td class="protocol">fasttrack</td><td><strong>LOCKED</strong></td><td class="left" data-seconds="(\\d+)">[^<]+</td>`).exec(page.body);
       assert.ok(row, 'the page shows the host locked, with its MAC and time left');
       assert.ok(Number(row[1]) > 0 && Number(row[1]) <= host.lock_seconds_left, `time left ${row[1]} s, at most the ${host.lock_seconds_left} s status said before`);
       assert.match(page.body, new RegExp(`<td>lock_started</td><td>${client.ip.replace(/\./g, '\\.')}:\\d+</td>`), 'and the event that locked it');
