@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * Bencoding (BEP 3), for the lab: reading .torrent files (the info dictionary's exact bytes give the
- * info hash), writing Transmission's dht.dat and KRPC messages. Byte strings stay Buffers.
+ * info hash) and writing Transmission's dht.dat. Byte strings stay Buffers.
  */
 
 export type Bencoded = number | Buffer | Bencoded[] | { [key: string]: Bencoded };
