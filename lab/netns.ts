@@ -64,6 +64,7 @@ export class TestBed {
   readonly tempDir: string;
   readonly #namespaces: string[] = [];
   readonly #children = new Set<ChildProcess>();
+  readonly #cleanups: Array<() => void> = [];
 
   private constructor(prefix: string) {
     this.prefix = prefix;
@@ -151,10 +152,18 @@ export class TestBed {
     return child;
   }
 
+  /** Runs `cleanup` in destroy(), after the children are killed and before the namespaces go (last added, first run). */
+  onDestroy(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
+  }
+
   /** Kills every child still running and deletes every namespace. Idempotent. */
   destroy(): void {
     for (const child of this.#children) child.kill('SIGKILL');
     this.#children.clear();
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try { cleanup(); } catch { /* the rest still has to go */ }
+    }
     for (const ns of this.#namespaces.splice(0).reverse()) {
       // Processes left inside (ip netns exec children) die with SIGKILL before the namespace goes.
       const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.trim().split(/\s+/).filter(Boolean) ?? [];

@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 NODE_VERSION=24.21.0
 APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnftables-dev build-essential python3 npm)
 # For the container tests: a Docker engine and debootstrap for a registry-free base image;
-# chromium for the status page test (headless: its DOM and a screenshot).
-TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium unzip)
+# chromium for the status page test (headless: its DOM and a screenshot); for the BitTorrent lab
+# (lab/bittorrent/programs.ts): real clients, a tracker, torrent making and a capture.
+TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium unzip
+  transmission-daemon aria2 opentracker mktorrent tcpdump)
 # For the benchmark: iperf3 (section 3, flow bypass throughput).
 BENCH_PACKAGES=(iperf3)
 job=${1:-setup}
@@ -36,6 +38,11 @@ if command -v npm >/dev/null 2>&1; then
   filtered=()
   for package in "${missing[@]}"; do [ "$package" = npm ] || filtered+=("$package"); done
   missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+# The BitTorrent lab runs transmission-daemon and opentracker inside its namespaces only; their
+# Debian packages would also start them as host services (Transmission joining the public DHT).
+if [ "$job" = test ] && [ -d /run/systemd/system ]; then
+  systemctl mask --now transmission-daemon.service opentracker.service >/dev/null 2>&1 || true
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
