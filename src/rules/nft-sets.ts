@@ -37,8 +37,6 @@ export const TABLE = 'ftwall';
 export const PEER_SET_SECONDS = 3600;
 /** How often the sets are reloaded from ftwall's state (timeouts refreshed). */
 export const FULL_LOAD_INTERVAL_MS = 15 * 60 * 1000;
-/** Added to a lock's remaining time: lock_refreshed is reported at most once a second. */
-export const LOCK_MARGIN_SECONDS = 1;
 
 export type SetName = 'locked' | 'clients' | 'peers' | 'learned';
 export const SET_NAMES: readonly SetName[] = ['locked', 'clients', 'peers', 'learned'];
@@ -80,7 +78,7 @@ export interface KernelSetsPlan {
   bypassMark: number;
 }
 
-/** One element and what happens to it: kept `seconds` from now, or removed (seconds null). */
+/** One element and what happens to it: kept `seconds` (to the millisecond) from now, or removed (seconds null). */
 export interface SetUpdate {
   set: SetName;
   key: string;
@@ -177,6 +175,12 @@ export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]
   ].join('\n') + '\n';
 }
 
+/** A timeout in nft's syntax, to the millisecond (at least 1 ms). */
+function nftTime(seconds: number): string {
+  const ms = Math.max(1, Math.ceil(seconds * 1000));
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 /** Elements kept (with their timeouts) or removed; `refresh`: they may exist already. */
 export function renderElements(updates: readonly SetUpdate[], refresh: boolean): string[] {
   const lines: string[] = [];
@@ -194,7 +198,7 @@ export function renderElements(updates: readonly SetUpdate[], refresh: boolean):
       lines.push(`delete ${element} { ${list.map((u) => u.key).join(', ')} }`);
     }
     const kept = list.filter((u) => u.seconds !== null);
-    if (kept.length > 0) lines.push(`add ${element} { ${kept.map((u) => `${u.key} timeout ${u.seconds}s`).join(', ')} }`);
+    if (kept.length > 0) lines.push(`add ${element} { ${kept.map((u) => `${u.key} timeout ${nftTime(u.seconds!)}`).join(', ')} }`);
   }
   return lines;
 }
@@ -265,7 +269,10 @@ export function updatesFor(event: FtEvent, nowMs: number): SetUpdate[] {
 /** Seconds a lock ending at `untilMs` is kept in the kernel (0: already over). */
 export function lockSeconds(untilMs: number, nowMs: number): number {
   if (!Number.isFinite(untilMs) || !isLocked(untilMs, nowMs)) return 0;
-  return Math.ceil((untilMs - nowMs) / 1000) + LOCK_MARGIN_SECONDS;
+  // To the millisecond and no more: the host's web is back the moment its lock ends. A refresh not
+  // reported yet (at most one a second) may end the element up to a second early; the queue holds
+  // the host meanwhile (its SYNs reach it and are dropped as locked).
+  return Math.ceil(untilMs - nowMs) / 1000;
 }
 
 /** A set as `nft -j list table` shows it. */

@@ -5,7 +5,7 @@ import type { FtEvent } from '../../../src/core/events.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { kernelSetsPlanFor } from '../../../src/rules/config-plan.ts';
 import {
-  LOCK_MARGIN_SECONDS, PEER_SET_SECONDS, chainRules, lastPerElement, leftoverElements, lockSeconds, readTableStatus, renderElements,
+  PEER_SET_SECONDS, chainRules, lastPerElement, leftoverElements, lockSeconds, readTableStatus, renderElements,
   RELOAD_CHUNK, renderReload, renderTable, updatesFor, type KernelSetsPlan, type SetUpdate,
 } from '../../../src/rules/nft-sets.ts';
 
@@ -94,8 +94,8 @@ test('events become set updates: clients, peers by quorum, locks to their end, e
     [{ event: 'peer_learned', source: 'udp', confirmed: false, ...packet }, [{ set: 'learned', key: '198.18.0.7 . 1214', seconds: PEER_SET_SECONDS }]],
     [{ event: 'peer_learned', source: 'udp', confirmed: true, ...packet }, [{ set: 'peers', key: '198.18.0.7 . 1214', seconds: PEER_SET_SECONDS }]],
     [{ event: 'peer_confirmed', quorum: 3, ...packet }, [{ set: 'peers', key: '198.18.0.7 . 1214', seconds: PEER_SET_SECONDS }]],
-    [{ event: 'lock_started', lock_until: at(120), ...packet }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 120 + LOCK_MARGIN_SECONDS }]],
-    [{ event: 'lock_refreshed', lock_until: at(4.2), ...packet }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 5 + LOCK_MARGIN_SECONDS }]],
+    [{ event: 'lock_started', lock_until: at(120), ...packet }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 120 }]],
+    [{ event: 'lock_refreshed', lock_until: at(4.2), ...packet }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: 4.2 }]],
     [{ event: 'lock_started', lock_until: at(-1), ...packet }, []],
     [{ event: 'lock_expired', src_ip: '10.0.0.10', src_mac: '02:77:01:00:00:10', reason: 'lock_expired' }, [{ set: 'locked', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }]],
     [{ event: 'client_forgotten', src_ip: '10.0.0.10', src_mac: '02:77:01:00:00:10', quiet_seconds: 3600 }, [{ set: 'clients', key: '10.0.0.10 . 02:77:01:00:00:10', seconds: null }]],
