@@ -12,9 +12,9 @@
 /**
  * What a UDP payload shows, as bits. STRONG: this protocol's discovery, from any host. WEAK:
  * counts only from a host already identified as this protocol's client (a message too short or
- * plain to stand alone). REQUEST (with STRONG): the client asks a peer and expects an answer: ftwall
- * answers in the peer's name (spoofed reply, when the module builds one) and keeps the request as
- * the seed of its probes. LOCK: the datagram alone (re)starts the host's time lock, as a SYN to a
+ * plain to stand alone). REQUEST (with STRONG): the client asks a peer and expects an answer, from
+ * the socket its probes reach: ftwall answers in the peer's name (spoofed reply, when the module
+ * replies) and keeps the request and its source port as the seed of its probes. LOCK: the datagram alone (re)starts the host's time lock, as a SYN to a
  * known peer does (BitTorrent's discovery runs all the time; FastTrack's pings do not lock: its
  * lock follows its TCP).
  */

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /**
  * BitTorrent as a protocol module (docs/BITTORRENT.md):
- * - UDP: a DHT query (BEP 5) is strong and a request (kept as the probe's seed; ftwall sends no
- *   reply); a DHT response or error, a uTP SYN (BEP 29) or uTP data opening with the peer wire
- *   handshake, a UDP tracker connect or announce (BEP 15) and an LSD announcement (BEP 14) are
- *   strong; the other uTP packets are weak (they count only from a known client).
+ * - UDP: a DHT message (BEP 5), a uTP SYN (BEP 29) or uTP data opening with the peer wire
+ *   handshake, a UDP tracker connect or announce (BEP 15) are strong and requests (kept as the
+ *   probe's seed, for their source port; ftwall sends no reply); an LSD announcement (BEP 14) is
+ *   strong; the other uTP packets are weak (they count only from a known client). All lock.
  * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow. No
  *   handshake by sizes (MSE/PE has none) and no further peer named.
  * - Probe: a DHT ping to the client's DHT port, from a node id and transaction id fixed per module
@@ -34,6 +34,10 @@ export const DHT_SHAPE_MIN_BYTES = 46;
 /**
  * UdpSign bits of a UDP payload. Every BitTorrent sign also locks (UdpSign.LOCK): a client's
  * discovery runs for as long as it does, and its data may go over TCP to peers it got elsewhere.
+ * Whatever a client sends from its one UDP socket (DHT, uTP, UDP trackers: Transmission and aria2
+ * share it) is a REQUEST: its source port is where the client's DHT answers the probe, so a client
+ * seen only at its tracker announce is still probed (and its lock kept while it runs). LSD goes
+ * from another socket: not a seed.
  */
 export function recogniseBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
   const sign = classifyBitTorrentUdp(bytes, offset, length);
@@ -45,17 +49,16 @@ function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number
   const first = bytes[offset]!;
   if (first === B_DICT) {
     const kind = classifyKrpc(bytes, offset, length);
-    if (kind === Krpc.QUERY) return UdpSign.STRONG | UdpSign.REQUEST;
-    if (kind !== Krpc.NONE) return UdpSign.STRONG;
+    if (kind !== Krpc.NONE) return UdpSign.STRONG | UdpSign.REQUEST;
   } else if (first === LSD_FIRST) {
     if (isLsd(bytes, offset, length)) return UdpSign.STRONG;
   } else if ((first & 0x0f) === 1 && first <= UTP_SYN_BYTE) {
     const kind = classifyUtp(bytes, offset, length);
-    if (kind === Utp.SYN || kind === Utp.HANDSHAKE) return UdpSign.STRONG;
+    if (kind === Utp.SYN || kind === Utp.HANDSHAKE) return UdpSign.STRONG | UdpSign.REQUEST;
     if (kind === Utp.OTHER) return UdpSign.WEAK;
   }
   // A tracker connect starts with 0x00; an announce with the tracker's random connection id.
-  return classifyUdpTracker(bytes, offset, length) !== UdpTracker.NONE ? UdpSign.STRONG : UdpSign.NONE;
+  return classifyUdpTracker(bytes, offset, length) !== UdpTracker.NONE ? UdpSign.STRONG | UdpSign.REQUEST : UdpSign.NONE;
 }
 
 /** TcpSign of a TCP flow's start. */

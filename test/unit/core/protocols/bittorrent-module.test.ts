@@ -28,16 +28,16 @@ test('the module: its name, no TCP handshake by sizes, no named peer, no reply',
   assert.equal(bt.buildReply(query('ping')), null, 'ftwall does not answer DHT queries');
 });
 
-test('UDP signs: a DHT query is a strong request; responses, errors, uTP SYN, trackers and LSD strong; other uTP weak; every one locks', () => {
+test('UDP signs: DHT, uTP SYN and trackers are strong requests (their port answers the probe); LSD strong; other uTP weak; every one locks', () => {
   assert.equal(sign(query('get_peers', { info_hash: NODE_ID })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
-  assert.equal(sign(response()), UdpSign.STRONG | UdpSign.LOCK, 'a LAN host answering a node outside is a DHT node');
-  assert.equal(sign(krpcError()), UdpSign.STRONG | UdpSign.LOCK);
-  assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG | UdpSign.LOCK);
-  assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(response()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK, 'a LAN host answering a node outside is a DHT node');
+  assert.equal(sign(krpcError()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
   assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK | UdpSign.LOCK);
   assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK | UdpSign.LOCK);
-  assert.equal(sign(trackerConnect()), UdpSign.STRONG | UdpSign.LOCK);
-  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG | UdpSign.LOCK);
+  assert.equal(sign(trackerConnect()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
+  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
   assert.equal(sign(lsd()), UdpSign.STRONG | UdpSign.LOCK);
   assert.equal(sign(new Uint8Array(0)), UdpSign.NONE);
   assert.equal(sign(Uint8Array.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')])), UdpSign.NONE, 'a FastTrack ping');

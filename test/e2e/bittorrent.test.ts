@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Issue 16 end to end: real BitTorrent clients (Transmission, aria2) on a LAN host, encryption
+// required, DHT, uTP, PEX and LSD on, against real seeders, a tracker and DHT nodes beyond the
+// router (lab/bittorrent/), with ftwall on the router. With a tracker and trackerless (magnet, DHT
+// only). Each run: the client host is identified and locked within 10 s of the client's start, at
+// most 1 MiB of the torrent reaches it while it tries (FTWALL_BT_TRY_SECONDS, default 30 here;
+// `npm run bench` section 7 tries for 10 minutes), a benign host's DNS, STUN and QUIC datagrams and
+// its web pass and identify nothing, and after the client quits the host's web is back within two
+// probe periods. The bed's baseline (the same swarms without ftwall: the whole torrent arrives) is
+// test/e2e/bittorrent-bed.test.ts.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { BtClient } from '../../lab/bittorrent/client.ts';
+import { BITTORRENT_PROGRAMS } from '../../lab/bittorrent/programs.ts';
+import { Swarm, type SwarmOptions } from '../../lab/bittorrent/swarm.ts';
+import type { ClientKind } from '../../lab/bittorrent/types.ts';
+import { FtwallProcess } from '../../lab/ftwall-process.ts';
+import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
+import { AgentServer, runAgent, type ReportingProcess } from '../../lab/traffic.ts';
+import { readCapture } from '../helpers/pcap.ts';
+
+const missing = Object.keys(BITTORRENT_PROGRAMS).filter((program) => spawnSync('sh', ['-c', `command -v ${program}`]).status !== 0);
+const skip = privilegedSkipReason() || (missing.length > 0 ? `needs ${missing.join(', ')} (scripts/dev.sh test installs them)` : false);
+
+const KINDS: ClientKind[] = ['transmission', 'aria2'];
+const LOCK_SECONDS = 10;
+/** A probe goes out half a lock period after the lock started or was confirmed (core/lock.ts). */
+const PROBE_PERIOD_MS = (LOCK_SECONDS * 1000) / 2;
+const TRY_SECONDS = Number(process.env.FTWALL_BT_TRY_SECONDS ?? 30);
+const MIB = 1024 * 1024;
+const WEB = `${WEB_NET}.80:80`;
+const PCAPS = new URL('../../../shared/pcaps/', import.meta.url);
+/** The benign host's traffic during every run: the DNS, STUN and QUIC captures' datagrams. */
+const BENIGN_CAPTURES = ['dns.pcap', 'stun.pcap', 'stun_classic.pcap', 'quic.pcap', 'youtube_quic.pcap'];
+const ENV = { FTWALL_BITTORRENT_LOCK_SECONDS: String(LOCK_SECONDS), FTWALL_STATE_DIR: '', FTWALL_WORKERS: '2' };
+
+function hexLines(files: readonly string[], dir: string): string[] {
+  const lines: string[] = [];
+  for (const file of files) {
+    for (const segment of readCapture(new URL(`${dir}/${file}`, PCAPS).pathname)) {
+      if (segment.protocol === 'udp' && segment.payload.length <= 1472) lines.push(Buffer.from(segment.payload).toString('hex'));
+    }
+  }
+  return lines;
+}
+
+/** Polls a web connection from `ns` until one gets through; the ms it took. */
+async function webBackAfter(bed: TestBed, ns: string, limitMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < limitMs) {
+    if (runAgent(bed, ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 400 }).connected === true) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 'magnet'): void {
+  describe(title, { skip }, () => {
+    let bed: TestBed;
+    let swarm: Swarm;
+    let sink: ReportingProcess;
+    let benignFile: string;
+
+    before(async () => {
+      bed = TestBed.create({ hosts: ['client', 'benign'] });
+      await AgentServer.start(bed, bed.internet, 'tcp-server', WEB);
+      sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.53:53`);
+      benignFile = `${bed.tempDir}/benign.hex`;
+      writeFileSync(benignFile, `${hexLines(BENIGN_CAPTURES, 'benign').join('\n')}\n`);
+      swarm = await Swarm.start(bed, swarmOptions);
+    });
+    after(async () => {
+      await swarm?.stop();
+      bed?.destroy();
+    });
+
+    for (const kind of KINDS) {
+      test(`${kind} (${source}): locked within 10 s, at most 1 MiB in ${TRY_SECONDS} s, the benign host untouched, web back within two probe periods of quitting`, { timeout: (TRY_SECONDS + 120) * 1000 }, async (t: TestContext) => {
+        const host = bed.host('client');
+        const benign = bed.host('benign');
+        const ftwall = FtwallProcess.start(bed, ENV);
+        let client: BtClient | undefined;
+        try {
+          await ftwall.ready();
+          await sink.report();
+          client = await BtClient.start(bed, host, source === 'torrent'
+            ? { kind, torrent: swarm.torrentFile, dhtBootstrap: swarm.dhtBootstrap }
+            : { kind, magnet: swarm.torrent.magnet, dhtBootstrap: swarm.dhtBootstrap });
+          const lock = await ftwall.waitForEvent('lock_started', (line) => line.src_ip === host.ip, 15_000);
+          const lockedAfter = Date.parse(String(lock.time)) - client.startedAt;
+          const identified = ftwall.events('client_identified').find((line) => line.src_ip === host.ip)!;
+          t.diagnostic(`${kind}: identified by ${identified.reason} ${identified.proto} to ${identified.dest_ip}:${identified.dest_port}; locked ${lockedAfter} ms after its start`);
+          assert.equal(identified.protocol, 'bittorrent');
+          assert.equal(lock.protocol, 'bittorrent');
+          assert.ok(lockedAfter <= 10_000, `locked ${lockedAfter} ms after the client started`);
+
+          // While it tries: the benign host's datagrams and web pass; the client's web does not.
+          const deadline = Date.now() + TRY_SECONDS * 1000;
+          let replays = 0;
+          while (Date.now() < deadline) {
+            runAgent(bed, benign.ns, 'udp-replay', { to: `${WEB_NET}.53:53`, file: benignFile });
+            replays++;
+            assert.equal(runAgent(bed, benign.ns, 'tcp-send', { to: WEB, bytes: 10_000, timeout: 2000 }).connected, true, 'the benign host\'s web');
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+          }
+          assert.equal(runAgent(bed, host.ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 1000 }).connected, false, 'the client host has no new TCP while the client runs');
+          const got = await client.completedBytes();
+          const progress = await client.progress();
+          const received = ((await sink.report()).hashes as string[]).length;
+          const answered = ftwall.events('probe_answered').filter((line) => line.src_ip === host.ip).length;
+          t.diagnostic(`${kind}: ${got} bytes of ${progress.totalBytes} in ${TRY_SECONDS} s; peers ${progress.peers.map((peer) => peer.ip).join(' ') || 'none'}; probes answered ${answered}; benign datagrams ${received} in ${replays} replays`);
+          assert.ok(got <= MIB, `${got} bytes of payload reached the client`);
+          assert.ok(received > 0, 'the benign datagrams arrived');
+          assert.equal(ftwall.events('client_identified').filter((line) => line.src_ip === benign.ip).length, 0, 'the benign host is never identified');
+          assert.equal(ftwall.events('lock_started').filter((line) => line.src_ip === benign.ip).length, 0, 'nor locked');
+
+          // It quits: its web is back within two probe periods.
+          await client.stop();
+          client = undefined;
+          const back = await webBackAfter(bed, host.ns, 4 * PROBE_PERIOD_MS);
+          t.diagnostic(`${kind}: web back ${back} ms after the client quit (two probe periods: ${2 * PROBE_PERIOD_MS} ms)`);
+          assert.ok(back <= 2 * PROBE_PERIOD_MS, `web back after ${back} ms`);
+        } finally {
+          await client?.stop();
+          await ftwall.stop();
+        }
+      });
+    }
+  });
+}
+
+variant('BitTorrent with a tracker (.torrent, HTTP and UDP announce)', { tracker: true, dht: false }, 'torrent');
+variant('BitTorrent trackerless (magnet, DHT only)', { tracker: false, dht: true }, 'magnet');
+
+describe('BitTorrent captures', { skip: privilegedSkipReason() }, () => {
+  let bed: TestBed;
+  before(() => {
+    bed = TestBed.create({ hosts: ['client', 'benign'] });
+  });
+  after(() => bed?.destroy());
+
+  test('every BitTorrent capture\'s UDP is recognised (identified, dropped); the benign captures identify nobody', async (t: TestContext) => {
+    const sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.99:9000`);
+    const files = readdirSync(new URL('p2p', PCAPS)).filter((name) => /^(bittorrent|bt[-_])/.test(name));
+    const ftwall = FtwallProcess.start(bed, { ...ENV, FTWALL_PROTOCOLS: 'bittorrent' });
+    try {
+      await ftwall.ready();
+      const benign = hexLines(readdirSync(new URL('benign', PCAPS)), 'benign');
+      writeFileSync(`${bed.tempDir}/benign.hex`, `${benign.join('\n')}\n`);
+      runAgent(bed, bed.host('benign').ns, 'udp-replay', { to: `${WEB_NET}.99:9000`, file: `${bed.tempDir}/benign.hex` });
+      const delivered = ((await sink.report()).hashes as string[]).length;
+      assert.equal(delivered, benign.length, 'every benign datagram delivered');
+      assert.equal(ftwall.events('client_identified').length, 0, 'no benign capture identifies its host');
+      for (const file of files) {
+        const lines = hexLines([file], 'p2p');
+        if (lines.length === 0) continue;
+        writeFileSync(`${bed.tempDir}/${file}.hex`, `${lines.join('\n')}\n`);
+        runAgent(bed, bed.host('client').ns, 'udp-replay', { to: `${WEB_NET}.99:9000`, file: `${bed.tempDir}/${file}.hex` });
+        const arrived = ((await sink.report()).hashes as string[]).length;
+        t.diagnostic(`${file}: ${lines.length} datagrams, ${arrived} delivered`);
+        assert.ok(arrived < lines.length, `${file}: some of its datagrams are recognised and dropped`);
+      }
+      const identified = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === bed.host('client').ip);
+      assert.equal(identified.protocol, 'bittorrent');
+    } finally {
+      await ftwall.stop();
+    }
+  });
+});
