@@ -134,36 +134,58 @@ function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 
 variant('BitTorrent with a tracker (.torrent, HTTP and UDP announce)', { tracker: true, dht: false }, 'torrent');
 variant('BitTorrent trackerless (magnet, DHT only)', { tracker: false, dht: true }, 'magnet');
 
+/** BitTorrent captures ftwall does not recognise, and why (README Limitations). */
+const NOT_RECOGNISED: Readonly<Record<string, string>> = {
+  'bt-dns.pcap': 'only a DNS query for utorrent.com and its answer: no BitTorrent bytes (a browser makes the same lookup)',
+  'bittorrent_tcp_miss.pcapng': 'an MSE exchange, after which the responder sends its handshake in the clear, hundreds of bytes into its stream: ftwall judges a flow\'s start',
+};
+
 describe('BitTorrent captures', { skip: privilegedSkipReason() }, () => {
+  const files = readdirSync(new URL('p2p', PCAPS)).filter((name) => /^(bittorrent|bt[-_])/.test(name));
   let bed: TestBed;
   before(() => {
-    bed = TestBed.create({ hosts: ['client', 'benign'] });
+    // One LAN host per capture: each is identified by its capture alone.
+    bed = TestBed.create({ hosts: ['benign', ...files.map((_, index) => `cap${index}`)] });
   });
   after(() => bed?.destroy());
 
-  test('every BitTorrent capture\'s UDP is recognised (identified, dropped); the benign captures identify nobody', async (t: TestContext) => {
+  test('every BitTorrent capture with BitTorrent in its datagrams or at a flow\'s start is recognised through the real path (UDP replayed, TCP starts sent either way round); the benign captures identify nobody', async (t: TestContext) => {
     const sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.99:9000`);
-    const files = readdirSync(new URL('p2p', PCAPS)).filter((name) => /^(bittorrent|bt[-_])/.test(name));
+    await AgentServer.start(bed, bed.internet, 'tcp-server', WEB);
     const ftwall = FtwallProcess.start(bed, { ...ENV, FTWALL_PROTOCOLS: 'bittorrent' });
     try {
       await ftwall.ready();
       const benign = hexLines(readdirSync(new URL('benign', PCAPS)), 'benign');
       writeFileSync(`${bed.tempDir}/benign.hex`, `${benign.join('\n')}\n`);
       runAgent(bed, bed.host('benign').ns, 'udp-replay', { to: `${WEB_NET}.99:9000`, file: `${bed.tempDir}/benign.hex` });
-      const delivered = ((await sink.report()).hashes as string[]).length;
-      assert.equal(delivered, benign.length, 'every benign datagram delivered');
+      assert.equal(((await sink.report()).hashes as string[]).length, benign.length, 'every benign datagram delivered');
       assert.equal(ftwall.events('client_identified').length, 0, 'no benign capture identifies its host');
-      for (const file of files) {
-        const lines = hexLines([file], 'p2p');
-        if (lines.length === 0) continue;
-        writeFileSync(`${bed.tempDir}/${file}.hex`, `${lines.join('\n')}\n`);
-        runAgent(bed, bed.host('client').ns, 'udp-replay', { to: `${WEB_NET}.99:9000`, file: `${bed.tempDir}/${file}.hex` });
-        const arrived = ((await sink.report()).hashes as string[]).length;
-        t.diagnostic(`${file}: ${lines.length} datagrams, ${arrived} delivered`);
-        assert.ok(arrived < lines.length, `${file}: some of its datagrams are recognised and dropped`);
+
+      for (const [index, file] of files.entries()) {
+        const host = bed.host(`cap${index}`);
+        const udp = hexLines([file], 'p2p');
+        if (udp.length > 0) {
+          writeFileSync(`${bed.tempDir}/${file}.hex`, `${udp.join('\n')}\n`);
+          runAgent(bed, host.ns, 'udp-replay', { to: `${WEB_NET}.99:9000`, file: `${bed.tempDir}/${file}.hex` });
+        }
+        // A TCP capture's first flow with data, either way round: the LAN host opens it with the first
+        // sender's bytes, and it answers a flow opened from outside with the other side's first bytes
+        // (an echo server on the LAN host sends back what the outside sends it).
+        const segments = readCapture(new URL(`p2p/${file}`, PCAPS).pathname).filter((segment) => segment.protocol === 'tcp' && segment.payload.length > 0);
+        const tcp = segments[0];
+        if (tcp) {
+          runAgent(bed, host.ns, 'tcp-text', { to: WEB, hex: Buffer.from(tcp.payload).toString('hex'), timeout: 1000 });
+          const answer = segments.find((segment) => segment.src === tcp.dst && segment.srcPort === tcp.dstPort && segment.dst === tcp.src && segment.dstPort === tcp.srcPort);
+          if (answer) {
+            await AgentServer.start(bed, host.ns, 'tcp-echo', `${host.ip}:7000`);
+            runAgent(bed, bed.internet, 'tcp-text', { to: `${host.ip}:7000`, hex: Buffer.from(answer.payload).toString('hex'), timeout: 1000 });
+          }
+        }
+        const identified = NOT_RECOGNISED[file] ? null : await ftwall.waitForEvent('client_identified', (line) => line.src_ip === host.ip, 5000);
+        t.diagnostic(`${file}: ${udp.length} datagrams${tcp ? ', a TCP start' : ''}; ${identified ? `identified by ${identified.reason} (${identified.protocol})` : `not recognised: ${NOT_RECOGNISED[file]}`}`);
+        if (identified) assert.equal(identified.protocol, 'bittorrent');
       }
-      const identified = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === bed.host('client').ip);
-      assert.equal(identified.protocol, 'bittorrent');
+      assert.ok(files.length >= 6, `the BitTorrent captures: ${files.join(', ')}`);
     } finally {
       await ftwall.stop();
     }
