@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { BtClient } from '../../lab/bittorrent/client.ts';
+import { BT_BENIGN_SINK, BT_WEB, blockedRun } from '../../lab/bittorrent/blocked-run.ts';
 import { BITTORRENT_PROGRAMS } from '../../lab/bittorrent/programs.ts';
 import { Swarm, type SwarmOptions } from '../../lab/bittorrent/swarm.ts';
 import type { ClientKind } from '../../lab/bittorrent/types.ts';
@@ -30,7 +30,7 @@ const LOCK_SECONDS = 10;
 const PROBE_PERIOD_MS = (LOCK_SECONDS * 1000) / 2;
 const TRY_SECONDS = Number(process.env.FTWALL_BT_TRY_SECONDS ?? 30);
 const MIB = 1024 * 1024;
-const WEB = `${WEB_NET}.80:80`;
+const WEB = BT_WEB;
 const PCAPS = new URL('../../../shared/pcaps/', import.meta.url);
 /** The benign host's traffic during every run: the DNS, STUN and QUIC captures' datagrams. */
 const BENIGN_CAPTURES = ['dns.pcap', 'stun.pcap', 'stun_classic.pcap', 'quic.pcap', 'youtube_quic.pcap'];
@@ -46,16 +46,6 @@ function hexLines(files: readonly string[], dir: string): string[] {
   return lines;
 }
 
-/** Polls a web connection from `ns` until one gets through; the ms it took. */
-async function webBackAfter(bed: TestBed, ns: string, limitMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < limitMs) {
-    if (runAgent(bed, ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 400 }).connected === true) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return Number.POSITIVE_INFINITY;
-}
-
 function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 'magnet'): void {
   describe(title, { skip }, () => {
     let bed: TestBed;
@@ -65,8 +55,8 @@ function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 
 
     before(async () => {
       bed = TestBed.create({ hosts: ['client', 'benign'] });
-      await AgentServer.start(bed, bed.internet, 'tcp-server', WEB);
-      sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.53:53`);
+      await AgentServer.start(bed, bed.internet, 'tcp-server', BT_WEB);
+      sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', BT_BENIGN_SINK);
       benignFile = `${bed.tempDir}/benign.hex`;
       writeFileSync(benignFile, `${hexLines(BENIGN_CAPTURES, 'benign').join('\n')}\n`);
       swarm = await Swarm.start(bed, swarmOptions);
@@ -78,54 +68,17 @@ function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 
 
     for (const kind of KINDS) {
       test(`${kind} (${source}): locked within 10 s, at most 1 MiB in ${TRY_SECONDS} s, the benign host untouched, web back within two probe periods of quitting`, { timeout: (TRY_SECONDS + 120) * 1000 }, async (t: TestContext) => {
-        const host = bed.host('client');
-        const benign = bed.host('benign');
-        const ftwall = FtwallProcess.start(bed, ENV);
-        let client: BtClient | undefined;
-        try {
-          await ftwall.ready();
-          await sink.report();
-          client = await BtClient.start(bed, host, source === 'torrent'
-            ? { kind, torrent: swarm.torrentFile, dhtBootstrap: swarm.dhtBootstrap }
-            : { kind, magnet: swarm.torrent.magnet, dhtBootstrap: swarm.dhtBootstrap });
-          const lock = await ftwall.waitForEvent('lock_started', (line) => line.src_ip === host.ip, 15_000);
-          const lockedAfter = Date.parse(String(lock.time)) - client.startedAt;
-          const identified = ftwall.events('client_identified').find((line) => line.src_ip === host.ip)!;
-          t.diagnostic(`${kind}: identified by ${identified.reason} ${identified.proto} to ${identified.dest_ip}:${identified.dest_port}; locked ${lockedAfter} ms after its start`);
-          assert.equal(identified.protocol, 'bittorrent');
-          assert.equal(lock.protocol, 'bittorrent');
-          assert.ok(lockedAfter <= 10_000, `locked ${lockedAfter} ms after the client started`);
-
-          // While it tries: the benign host's datagrams and web pass; the client's web does not.
-          const deadline = Date.now() + TRY_SECONDS * 1000;
-          let replays = 0;
-          while (Date.now() < deadline) {
-            runAgent(bed, benign.ns, 'udp-replay', { to: `${WEB_NET}.53:53`, file: benignFile });
-            replays++;
-            assert.equal(runAgent(bed, benign.ns, 'tcp-send', { to: WEB, bytes: 10_000, timeout: 2000 }).connected, true, 'the benign host\'s web');
-            await new Promise((resolve) => setTimeout(resolve, 2000));
-          }
-          assert.equal(runAgent(bed, host.ns, 'tcp-send', { to: WEB, bytes: 100, timeout: 1000 }).connected, false, 'the client host has no new TCP while the client runs');
-          const got = await client.completedBytes();
-          const progress = await client.progress();
-          const received = ((await sink.report()).hashes as string[]).length;
-          const answered = ftwall.events('probe_answered').filter((line) => line.src_ip === host.ip).length;
-          t.diagnostic(`${kind}: ${got} bytes of ${progress.totalBytes} in ${TRY_SECONDS} s; peers ${progress.peers.map((peer) => peer.ip).join(' ') || 'none'}; probes answered ${answered}; benign datagrams ${received} in ${replays} replays`);
-          assert.ok(got <= MIB, `${got} bytes of payload reached the client`);
-          assert.ok(received > 0, 'the benign datagrams arrived');
-          assert.equal(ftwall.events('client_identified').filter((line) => line.src_ip === benign.ip).length, 0, 'the benign host is never identified');
-          assert.equal(ftwall.events('lock_started').filter((line) => line.src_ip === benign.ip).length, 0, 'nor locked');
-
-          // It quits: its web is back within two probe periods.
-          await client.stop();
-          client = undefined;
-          const back = await webBackAfter(bed, host.ns, 4 * PROBE_PERIOD_MS);
-          t.diagnostic(`${kind}: web back ${back} ms after the client quit (two probe periods: ${2 * PROBE_PERIOD_MS} ms)`);
-          assert.ok(back <= 2 * PROBE_PERIOD_MS, `web back after ${back} ms`);
-        } finally {
-          await client?.stop();
-          await ftwall.stop();
-        }
+        const run = await blockedRun(bed, swarm, { kind, source, trySeconds: TRY_SECONDS, lockSeconds: LOCK_SECONDS, benignFile, sink });
+        t.diagnostic(JSON.stringify(run));
+        assert.equal(run.identifiedProtocol, 'bittorrent', `identified by ${run.identifiedBy}`);
+        assert.equal(run.lockProtocol, 'bittorrent');
+        assert.ok(run.lockedAfterMs !== null && run.lockedAfterMs <= 10_000, `locked ${run.lockedAfterMs} ms after the client started`);
+        assert.ok(run.completedBytes <= MIB, `${run.completedBytes} bytes of payload reached the client`);
+        assert.ok(run.clientWebBlocked, 'the client host has no new TCP while the client runs');
+        assert.equal(run.benignWebOk, run.benignWebTries, 'the benign host\'s web');
+        assert.ok(run.benignDatagramsDelivered > 0 && run.benignDatagramsDelivered === run.benignDatagramsSent, `benign datagrams: ${run.benignDatagramsDelivered} of ${run.benignDatagramsSent} delivered`);
+        assert.equal(run.benignIdentified + run.benignLocked, 0, 'the benign host is never identified nor locked');
+        assert.ok(run.webBackMs !== null && run.webBackMs <= 2 * PROBE_PERIOD_MS, `web back ${run.webBackMs} ms after the client quit (two probe periods: ${2 * PROBE_PERIOD_MS} ms)`);
       });
     }
   });
