@@ -38,6 +38,8 @@ export class LockKeeper {
   readonly #lock = emptyLock();
   /** Hosts under a lock at the last sweep. */
   lockedCount = 0;
+  /** The same, by protocol module name (the host's protocol). */
+  lockedByProtocol: Record<string, number> = {};
 
   constructor(state: SharedState, lockSeconds: LockSeconds, protocols: readonly ProtocolModule[], ports: ProbePorts, send: ProbeSender, report: (event: FtEvent) => void) {
     this.#ports = { pick: (count) => randomInt(0, count), ...ports };
@@ -56,16 +58,19 @@ export class LockKeeper {
 
   sweep(now: number): void {
     const clients = this.#state.clients;
-    let locked = 0;
+    const byProtocol = new Array<number>(this.#protocols.length).fill(0);
     clients.forEach((slot, ip) => {
+      const protocol = clients.get(slot, Client.protocol);
       const lock = readLock(clients, slot, this.#lock);
-      const step = sweepStep(lock, now, timingOf(this.#timings, clients.get(slot, Client.protocol)));
+      const step = sweepStep(lock, now, timingOf(this.#timings, protocol));
+      let locked = isLockedStep(step);
       if (step === SweepStep.PROBE) this.#probe(slot, ip, now);
       // A refresh that raced the sweep keeps the lock (and the host counts as locked).
-      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil)) locked++;
-      if (isLockedStep(step)) locked++;
+      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil)) locked = true;
+      if (locked && protocol < byProtocol.length) byProtocol[protocol]!++;
     });
-    this.lockedCount = locked;
+    this.lockedByProtocol = Object.fromEntries(this.#protocols.map((module, id) => [module.name, byProtocol[id]!]));
+    this.lockedCount = byProtocol.reduce((sum, count) => sum + count, 0);
   }
 
   /** Clears the lock (unless a refresh raced us); true when this call ended it. */

@@ -93,30 +93,51 @@ export function nftShapeMatch(shape: UdpShape): string {
   return `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])} @th,64,8 ${span(shape.firstByte)}`;
 }
 
-/** The rules of the three chains, in order (each a line of `nft -f` syntax). */
-export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[]; answers: string[] } {
+/**
+ * The pre chain's shape pre-match: bypassed datagrams whose length fits some shape (one test that
+ * bulk UDP fails) are sent by their first byte, through one verdict map, to their shape's chain,
+ * which tests the length again and takes the flow's bypass bit away. `shapes`: the chains' rules,
+ * `shape_0`, `shape_1`, ... Shapes whose first bytes overlap get one rule each in `pre` instead.
+ */
+function shapeRules(shapes: readonly UdpShape[], bypassMark: number): { pre: string[]; shapes: string[] } {
+  const bit = `0x${bypassMark.toString(16)}`;
+  const clear = `ct mark set ct mark & 0x${(~bypassMark >>> 0).toString(16)}`;
+  if (shapes.length === 0) return { pre: [], shapes: [] };
+  const sorted = [...shapes].sort((a, b) => a.firstByte[0] - b.firstByte[0]);
+  const overlap = sorted.some((shape, index) => index > 0 && shape.firstByte[0] <= sorted[index - 1]!.firstByte[1]);
+  if (overlap || shapes.length === 1) {
+    return { pre: shapes.map((shape) => `${nftShapeMatch(shape)} ct mark & ${bit} == ${bit} ${clear}`), shapes: [] };
+  }
+  const low = Math.min(...shapes.map((shape) => shape.payloadLength[0])) + 8;
+  const high = Math.max(...shapes.map((shape) => shape.payloadLength[1])) + 8;
+  const span = ([a, b]: readonly [number, number]) => (a === b ? String(a) : `${a}-${b}`);
+  const map = shapes.map((shape, index) => `${span(shape.firstByte)} : jump shape_${index}`).join(', ');
+  return {
+    pre: [`udp length ${low}-${high} ct mark & ${bit} == ${bit} @th,64,8 vmap { ${map} }`],
+    shapes: shapes.map((shape) => `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])} ${clear}`),
+  };
+}
+
+/** The rules of the three chains, in order (each a line of `nft -f` syntax), and the shape chains' (one rule each). */
+export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[]; answers: string[]; shapes: string[] } {
   const verdict = plan.enforce ? ' drop' : '';
   const gate = [`iifname != { ${plan.lanInterfaces.map(quote).join(', ')} } return`];
   if (plan.exempt.length > 0) gate.push(`ip saddr { ${plan.exempt.join(', ')} } return`);
   const pre = [...gate];
-  if (plan.bypassMark) {
-    // A protocol-shaped datagram on a flow judged clean takes the flow's bypass bit away, so the
-    // queue decides it (and the flow's next packets, until ftwall judges the flow clean again): a
-    // client cannot open a flow with junk and then talk on it unseen. Here, in the hook every
-    // forwarded packet meets anyway, bulk UDP pays a length and a byte test per shape; the
-    // iptables chain keeps one connmark test for it.
-    const bit = `0x${plan.bypassMark.toString(16)}`;
-    const keep = `0x${(~plan.bypassMark >>> 0).toString(16)}`;
-    for (const shape of plan.udpShapes) {
-      pre.push(`${nftShapeMatch(shape)} ct mark & ${bit} == ${bit} ct mark set ct mark & ${keep}`);
-    }
-  }
+  // A protocol-shaped datagram on a flow judged clean takes the flow's bypass bit away, so the
+  // queue decides it (and the flow's next packets, until ftwall judges the flow clean again): a
+  // client cannot open a flow with junk and then talk on it unseen. Here, in the hook every
+  // forwarded packet meets anyway, bulk UDP pays one length test; the iptables chain keeps one
+  // connmark test for it.
+  const shaped = plan.bypassMark ? shapeRules(plan.udpShapes, plan.bypassMark) : { pre: [], shapes: [] };
+  pre.push(...shaped.pre);
   if (plan.locks) {
     pre.push(`tcp flags & (syn | ack) == syn ip saddr . ether saddr @locked ip daddr . tcp dport != @peers ip daddr . tcp dport != @learned counter name ${COUNTERS.client_locked}${verdict}`);
   }
   if (plan.sourceNewFlows > 0) {
-    // `ct status ! confirmed`: the first packet of a flow only (a UDP flow stays `new` until answered).
-    pre.push(`meta l4proto { tcp, udp } ct state new ct status & confirmed == 0 update @flood { ip saddr limit rate over ${plan.sourceNewFlows}/second burst ${plan.sourceNewFlows} packets } add @limited { ip saddr } counter name ${COUNTERS.source_limited}${verdict}`);
+    // `ct status ! confirmed`: the first packet of a flow only (a UDP flow stays `new` until answered);
+    // the conntrack tests first, so that established packets leave the rule at once.
+    pre.push(`ct state new ct status & confirmed == 0 meta l4proto { tcp, udp } update @flood { ip saddr limit rate over ${plan.sourceNewFlows}/second burst ${plan.sourceNewFlows} packets } add @limited { ip saddr } counter name ${COUNTERS.source_limited}${verdict}`);
   }
   const protocols = plan.blockUdp ? 'meta l4proto { tcp, udp }' : 'meta l4proto tcp';
   const post = [
@@ -137,7 +158,7 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
       answers.push(`${shaped} limit rate over ${ANSWER_GUESSES_ALL}/second burst ${ANSWER_GUESSES_ALL} packets counter name ${COUNTERS.answer_limited}${verdict}`);
     }
   }
-  return { pre, post, answers };
+  return { pre, post, answers, shapes: shaped.shapes };
 }
 
 /**
@@ -145,7 +166,7 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
  * the same transaction as its elements are loaded: there is no moment without enforcement.
  */
 export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]): string {
-  const { pre, post, answers } = chainRules(plan);
+  const { pre, post, answers, shapes } = chainRules(plan);
   const sets = SET_NAMES.map((name) => `  set ${name} { type ${SET_TYPES[name]}; flags timeout; }`);
   return [
     `add table ip ${TABLE}`,
@@ -156,6 +177,7 @@ export function renderTable(plan: KernelSetsPlan, elements: readonly SetUpdate[]
     `  set limited { type ipv4_addr; flags dynamic,timeout; size 4096; timeout ${LIMITED_LIST_SECONDS}s; }`,
     '  set guesses { type ipv4_addr; flags dynamic,timeout; size 65536; timeout 10s; }',
     ...Object.values(COUNTERS).map((name) => `  counter ${name} {}`),
+    ...shapes.flatMap((rule, index) => [`  chain shape_${index} {`, `    ${rule}`, '  }']),
     '  chain pre {',
     '    type filter hook forward priority -5; policy accept;',
     ...pre.map((rule) => `    ${rule}`),

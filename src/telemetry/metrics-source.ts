@@ -28,7 +28,7 @@ export interface MetricsParts {
 
 /** The parts start() makes, as far as it got. */
 export interface RunningParts {
-  readonly lockKeeper?: { readonly lockedCount: number };
+  readonly lockKeeper?: { readonly lockedByProtocol: Readonly<Record<string, number>> };
   readonly actions?: { readonly spoofer: { readonly counts: Counts }; readonly probes: { readonly counts: Counts }; readonly flowCutter?: { readonly counts: Counts } };
   readonly neighbours?: { readonly count: number };
   readonly kernelSets?: { readonly dropped: Counts; readonly updates: Counts; readonly reinstalled: number };
@@ -43,7 +43,7 @@ export function metricsSource(parts: MetricsParts, running: RunningParts): Metri
     protocols: parts.protocols,
     histograms: parts.histograms,
     peersKnown: () => state.peers.stats().entries + state.pinned.size,
-    clientsLocked: () => running.lockKeeper?.lockedCount ?? 0,
+    clientsLocked: () => ({ ...(running.lockKeeper?.lockedByProtocol ?? {}) }),
     spoofs: () => ({ ...(running.actions?.spoofer.counts ?? {}) }),
     probes: () => ({ ...(running.actions?.probes.counts ?? {}) }),
     probeAnswers: () => sink.probeAnswers,

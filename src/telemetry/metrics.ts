@@ -19,7 +19,8 @@ export interface MetricsSource {
   protocols?: readonly string[];
   histograms: SharedHistograms;
   peersKnown(): number;
-  clientsLocked(): number;
+  /** Hosts under a time lock, by protocol. */
+  clientsLocked(): Record<string, number>;
   spoofs(): Record<string, number>;
   /** Probes by outcome: sent, not_lan, rate_limited. */
   probes(): Record<string, number>;
@@ -98,7 +99,7 @@ export class MetricsBridge implements MetricProducer {
         }
       }
       result.observe(peers, source.peersKnown());
-      result.observe(locked, source.clientsLocked());
+      for (const [protocol, value] of Object.entries(source.clientsLocked())) result.observe(locked, value, { protocol });
       for (const [outcome, value] of Object.entries(source.spoofs())) result.observe(spoofs, value, { outcome });
       for (const [outcome, value] of Object.entries(source.probes())) {
         if (outcome === 'sent') result.observe(probes, value);

@@ -28,15 +28,25 @@ test('pre (before the queue): LAN only, exempt hosts out, a locked host\'s new T
     'iifname != { "lan0", "wlan0" } return',
     'ip saddr { 10.0.0.5, 10.1.0.0/16 } return',
     'tcp flags & (syn | ack) == syn ip saddr . ether saddr @locked ip daddr . tcp dport != @peers ip daddr . tcp dport != @learned counter name locked_dropped drop',
-    'meta l4proto { tcp, udp } ct state new ct status & confirmed == 0 update @flood { ip saddr limit rate over 500/second burst 500 packets } add @limited { ip saddr } counter name source_limited drop',
+    'ct state new ct status & confirmed == 0 meta l4proto { tcp, udp } update @flood { ip saddr limit rate over 500/second burst 500 packets } add @limited { ip saddr } counter name source_limited drop',
   ]);
 });
 
-test('pre: a protocol-shaped datagram takes its flow\'s bypass bit away (flow bypass on), before anything else', () => {
-  const { pre } = chainRules({ ...plan, bypassMark: 0x200000, udpShapes: [...plan.udpShapes, { firstByte: [0, 0], payloadLength: [16, 16] }] });
-  assert.deepEqual(pre.slice(2, 4), [
+test('pre: a protocol-shaped datagram takes its flow\'s bypass bit away (flow bypass on), before anything else: one length test, then a verdict map by first byte', () => {
+  const shapes = [...plan.udpShapes, { firstByte: [0, 0], payloadLength: [16, 16] }, { firstByte: [0x64, 0x64], payloadLength: [46, 1100] }] as const;
+  const { pre, shapes: chains } = chainRules({ ...plan, bypassMark: 0x200000, udpShapes: shapes });
+  assert.deepEqual(pre.slice(2, 3), ['udp length 13-1108 ct mark & 0x200000 == 0x200000 @th,64,8 vmap { 39-42 : jump shape_0, 0 : jump shape_1, 100 : jump shape_2 }']);
+  assert.deepEqual(chains, [
+    'udp length 13-29 ct mark set ct mark & 0xffdfffff',
+    'udp length 24 ct mark set ct mark & 0xffdfffff',
+    'udp length 54-1108 ct mark set ct mark & 0xffdfffff',
+  ]);
+  assert.match(renderTable({ ...plan, bypassMark: 0x200000, udpShapes: shapes }, []), /chain shape_1 \{\n {4}udp length 24 ct mark set ct mark & 0xffdfffff\n {2}\}/);
+  const overlapping = chainRules({ ...plan, bypassMark: 0x200000, udpShapes: [...plan.udpShapes, { firstByte: [0x28, 0x30], payloadLength: [5, 9] }] });
+  assert.deepEqual(overlapping.shapes, [], 'overlapping first bytes: one rule per shape instead');
+  assert.deepEqual(overlapping.pre.slice(2, 4), [
     'udp length 13-29 @th,64,8 39-42 ct mark & 0x200000 == 0x200000 ct mark set ct mark & 0xffdfffff',
-    'udp length 24 @th,64,8 0 ct mark & 0x200000 == 0x200000 ct mark set ct mark & 0xffdfffff',
+    'udp length 13-17 @th,64,8 40-48 ct mark & 0x200000 == 0x200000 ct mark set ct mark & 0xffdfffff',
   ]);
   assert.ok(chainRules(plan).pre.every((rule) => !rule.includes('ct mark')), 'without flow bypass there is no bit to clear');
 });
