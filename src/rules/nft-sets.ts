@@ -131,6 +131,9 @@ export function chainRules(plan: KernelSetsPlan): { pre: string[]; post: string[
   // connmark test for it.
   const shaped = plan.bypassMark ? shapeRules(plan.udpShapes, plan.bypassMark) : { pre: [], shapes: [] };
   pre.push(...shaped.pre);
+  // Then a flow still judged clean leaves: the rules below are for new connections and new flows,
+  // which never carry the bit.
+  if (plan.bypassMark) pre.push(`ct mark & 0x${plan.bypassMark.toString(16)} == 0x${plan.bypassMark.toString(16)} return`);
   if (plan.locks) {
     pre.push(`tcp flags & (syn | ack) == syn ip saddr . ether saddr @locked ip daddr . tcp dport != @peers ip daddr . tcp dport != @learned counter name ${COUNTERS.client_locked}${verdict}`);
   }

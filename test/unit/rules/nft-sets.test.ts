@@ -36,6 +36,7 @@ test('pre: a protocol-shaped datagram takes its flow\'s bypass bit away (flow by
   const shapes = [...plan.udpShapes, { firstByte: [0, 0], payloadLength: [16, 16] }, { firstByte: [0x64, 0x64], payloadLength: [46, 1100] }] as const;
   const { pre, shapes: chains } = chainRules({ ...plan, bypassMark: 0x200000, udpShapes: shapes });
   assert.deepEqual(pre.slice(2, 3), ['udp length 13-1108 ct mark & 0x200000 == 0x200000 @th,64,8 vmap { 39-42 : jump shape_0, 0 : jump shape_1, 100 : jump shape_2 }']);
+  assert.equal(pre[3], 'ct mark & 0x200000 == 0x200000 return', 'then a flow still judged clean leaves: the rest is for new flows');
   assert.deepEqual(chains, [
     'udp length 13-29 ct mark set ct mark & 0xffdfffff',
     'udp length 24 ct mark set ct mark & 0xffdfffff',
