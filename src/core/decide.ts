@@ -35,7 +35,8 @@ export interface CorePolicy {
   /** How many probe ports there are (FTWALL_PROBE_PORTS). */
   probePorts: number;
   /** The answer window, in ticks (core/lock.ts). */
-  answerTicks: number;
+  /** The answer window, in ticks: one for every protocol, or one per protocol id (core/lock.ts). */
+  answerTicks: number | readonly number[];
   /** The secret of the host keys (SharedState.hostKeySecret). */
   hostKeySecret: number;
   /** LAN hosts never touched. */
@@ -109,6 +110,12 @@ export class CoreDecider implements PacketDecider {
     }
   }
 
+  /** The answer window of the protocol whose probe is answered. */
+  #answerTicks(protocol: number): number {
+    const ticks = this.#policy.answerTicks;
+    return typeof ticks === 'number' ? ticks : ticks[protocol] ?? ticks[0]!;
+  }
+
   /** ClientStatus of the source host; looked up only on the paths that need it (not per packet). */
   #clientStatus(packet: PacketView): number {
     return this.#onLan ? this.#state.clientStatus(packet.srcIp, hostKeyOf(packet, this.#policy.hostKeySecret)) : ClientStatus.NONE;
@@ -169,7 +176,7 @@ export class CoreDecider implements PacketDecider {
     }
     const hostKey = hostKeyOf(packet, this.#policy.hostKeySecret);
     if (!this.#onLan || this.#state.probePort(packet.srcIp, hostKey) !== packet.dstPort
-      || !answerInWindow(this.#state.probeSent(packet.srcIp, hostKey), nowTicks, this.#policy.answerTicks)) {
+      || !answerInWindow(this.#state.probeSent(packet.srcIp, hostKey), nowTicks, this.#answerTicks(out.protocol))) {
       out.reason = Reason.UNSOLICITED_ANSWER;
       out.verdict = Verdict.DROP; // nothing on the router wants it; it answers no probe of ours
       return;
@@ -202,7 +209,8 @@ export class CoreDecider implements PacketDecider {
       out.learnPeer = true;
       out.keepSeed = (sign & UdpSign.REQUEST) !== 0;
       out.spoofReply = out.keepSeed && this.#policy.protocols[out.protocol]!.replies;
-      out.lockClient = this.#policy.lockEnabled && (sign & UdpSign.LOCK) !== 0;
+      out.lockClient = this.#policy.lockEnabled && (sign & (UdpSign.LOCK | UdpSign.STRONG)) === (UdpSign.LOCK | UdpSign.STRONG);
+      if ((sign & UdpSign.SERVER) !== 0) out.learnPeer = false;
       out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
       return;
     }

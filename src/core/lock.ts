@@ -132,6 +132,7 @@ export type SweepStep = (typeof SweepStep)[keyof typeof SweepStep];
 
 /** The sweep's step for one host at `now`. */
 export function sweepStep(lock: Readonly<HostLock>, now: number, timing: LockTiming): SweepStep {
+  if (timing.lockTicks === 0 && isLocked(lock.lockUntil, now)) return SweepStep.HOLD; // its protocol does not lock: never probed
   if (lock.lockUntil === UNLOCKED) return SweepStep.IDLE;
   if (!isLocked(lock.lockUntil, now)) return SweepStep.EXPIRE;
   const confirmedAt = Math.max(lock.lockStarted, lock.probeAnswered);

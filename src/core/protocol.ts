@@ -16,16 +16,20 @@
  * the socket its probes reach: ftwall answers in the peer's name (spoofed reply, when the module
  * replies) and keeps the request and its source port as the seed of its probes. LOCK: the datagram alone (re)starts the host's time lock, as a SYN to a
  * known peer does (BitTorrent's discovery runs all the time; FastTrack's pings do not lock: its
- * lock follows its TCP).
+ * lock follows its TCP); only with STRONG: a weak sign is too easily shaped by someone else.
+ * SERVER: the destination is a server of the protocol (a tracker), not a peer the data goes to:
+ * not learned (a tracker often shares its address with other sites).
  */
-export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8 } as const;
+export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVER: 16 } as const;
 
 /**
  * What the start of a TCP flow (its first bytes in stream order, reassembled) shows. MATCH: this
  * protocol's session start. MORE: not yet, but more bytes could make it one (a header block not
- * ended yet). NONE: no more bytes will change that.
+ * ended yet). NONE: no more bytes will change that. IDENTIFY: this protocol's, but a third party can
+ * make a benign host send it (an HTTP request: any web page can have a browser fetch any URL):
+ * the flow is dropped and the host identified, but it is neither locked nor its destination learned.
  */
-export const TcpSign = { NONE: 0, MATCH: 1, MORE: 2 } as const;
+export const TcpSign = { NONE: 0, MATCH: 1, MORE: 2, IDENTIFY: 3 } as const;
 
 /** A peer named inside a payload (e.g. an HTTP header), as numbers. */
 export interface NamedPeer {

@@ -119,20 +119,23 @@ export class TcpJudge {
   }
 
   /**
-   * The first module whose recogniseTcp says MATCH for bytes[offset, offset+length), or -1; sets
-   * #more when some module wants more bytes.
+   * The first module whose recogniseTcp says MATCH or IDENTIFY for bytes[offset, offset+length), or
+   * -1; sets #more when some module wants more bytes, #identifyOnly for an IDENTIFY.
    */
   #recogniseTcp(bytes: Uint8Array, offset: number, length: number): number {
     const protocols = this.#policy.protocols;
     for (let id = 0; id < protocols.length; id++) {
       const sign = protocols[id]!.recogniseTcp(bytes, offset, length);
-      if (sign === TcpSign.MATCH) return id;
+      this.#identifyOnly = sign === TcpSign.IDENTIFY;
+      if (sign === TcpSign.MATCH || sign === TcpSign.IDENTIFY) return id;
       if (sign === TcpSign.MORE) this.#more = true;
     }
     return -1;
   }
 
   #more = false;
+  /** The last match was an IDENTIFY (forgeable by a third party: no lock, no peer). */
+  #identifyOnly = false;
 
   /** Decision 5: the safety net, for TCP data the kernel queued from a flow's first packets. */
   judgeData(packet: PacketView, out: Decision): void {
@@ -200,6 +203,7 @@ export class TcpJudge {
     out.reason = Reason.SAFETY_NET;
     out.verdict = Verdict.DROP;
     out.identifyClient = true;
+    if (this.#identifyOnly) return; // neither locked nor learned: a web page can cause this request
     out.learnPeer = true;
     out.lockClient = this.#policy.lockEnabled;
     const named = this.#policy.protocols[id]!.namedPeer(bytes, offset, length);

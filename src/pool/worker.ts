@@ -31,7 +31,7 @@ const handleBatch = createBatchHandler({
     lockEnabled: anyLocks(policy.lockSeconds),
     probePort: policy.probePort,
     probePorts: policy.probePorts,
-    answerTicks: Math.max(...lockTimings(policy.lockSeconds).map((timing) => timing.answerTicks)),
+    answerTicks: lockTimings(policy.lockSeconds).map((timing) => timing.answerTicks),
     hostKeySecret: state.hostKeySecret,
     exempt: CidrList.parse(policy.exempt),
     safetyNet: policy.safetyNet,

@@ -82,7 +82,8 @@ export function restoreClients(state: SharedState, stored: readonly StoredClient
     clients.set(slot, Client.macHigh, entry.mac[0] | 0);
     clients.set(slot, Client.macLow, entry.mac[1] | 0);
     // Its protocol's id in this run; one not run now keeps the host (and its lock) but not its seed.
-    const protocol = entry.protocolName === undefined ? (entry.protocol ?? 0) & 0xff : protocols.indexOf(entry.protocolName);
+    // (A file of a version before BitTorrent names no protocol: its clients are FastTrack's.)
+    const protocol = protocols.indexOf(entry.protocolName ?? 'fasttrack');
     clients.set(slot, Client.clientPort, protocol < 0 ? 0 : entry.port & 0xffff);
     clients.set(slot, Client.protocol, Math.max(0, protocol));
     // Quiet time goes on across a restart (the decay sweep counts from the last activity).

@@ -34,14 +34,14 @@ export const DHT_SHAPE_MIN_BYTES = 46;
 /**
  * UdpSign bits of a UDP payload. Every BitTorrent sign also locks (UdpSign.LOCK): a client's
  * discovery runs for as long as it does, and its data may go over TCP to peers it got elsewhere.
- * Whatever a client sends from its one UDP socket (DHT, uTP, UDP trackers: Transmission and aria2
- * share it) is a REQUEST: its source port is where the client's DHT answers the probe, so a client
+ * Only strong signs lock. Whatever a client sends from its one UDP socket (DHT, uTP, UDP trackers:
+ * Transmission and aria2 share it) is a REQUEST: its source port is where the client's DHT answers the probe, so a client
  * seen only at its tracker announce is still probed (and its lock kept while it runs). LSD goes
  * from another socket: not a seed.
  */
 export function recogniseBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
   const sign = classifyBitTorrentUdp(bytes, offset, length);
-  return sign === UdpSign.NONE ? sign : sign | UdpSign.LOCK;
+  return (sign & UdpSign.STRONG) !== 0 ? sign | UdpSign.LOCK : sign;
 }
 
 function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
@@ -57,8 +57,12 @@ function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number
     if (kind === Utp.SYN || kind === Utp.HANDSHAKE) return UdpSign.STRONG | UdpSign.REQUEST;
     if (kind === Utp.OTHER) return UdpSign.WEAK;
   }
-  // A tracker connect starts with 0x00; an announce with the tracker's random connection id.
-  return classifyUdpTracker(bytes, offset, length) !== UdpTracker.NONE ? UdpSign.STRONG | UdpSign.REQUEST : UdpSign.NONE;
+  // A tracker connect starts with 0x00; an announce with the tracker's random connection id. A
+  // tracker is no peer (SERVER: not learned). An announce is weak: an EDNS query with padding fits
+  // its fixed fields, and a real one always follows a connect.
+  const tracker = classifyUdpTracker(bytes, offset, length);
+  if (tracker === UdpTracker.CONNECT) return UdpSign.STRONG | UdpSign.REQUEST | UdpSign.SERVER;
+  return tracker === UdpTracker.ANNOUNCE ? UdpSign.WEAK | UdpSign.REQUEST | UdpSign.SERVER : UdpSign.NONE;
 }
 
 /** TcpSign of a TCP flow's start. */
@@ -72,7 +76,8 @@ export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length
   }
   if (first === GET_FIRST) {
     const sign = classifyHttpAnnounce(bytes, offset, length);
-    return sign === HttpAnnounce.MATCH ? TcpSign.MATCH : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
+    // Any web page can have a browser send such a request: it identifies, but neither locks nor teaches a peer.
+    return sign === HttpAnnounce.MATCH ? TcpSign.IDENTIFY : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
   }
   return TcpSign.NONE;
 }

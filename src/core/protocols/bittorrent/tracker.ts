@@ -55,5 +55,6 @@ export function classifyUdpTracker(bytes: Uint8Array, offset: number, length: nu
   if (u32(bytes, offset + 80) > 3) return UdpTracker.NONE;
   const numWant = u32(bytes, offset + 92);
   if (numWant > 0xffff && numWant !== 0xffffffff) return UdpTracker.NONE; // -1 is the default
+  if (bytes[offset + 96] === 0 && bytes[offset + 97] === 0) return UdpTracker.NONE; // the client's port is never 0
   return optionsFit(bytes, offset + ANNOUNCE_BYTES, offset + length) ? UdpTracker.ANNOUNCE : UdpTracker.NONE;
 }

@@ -26,8 +26,15 @@ export const ST_DATA = 0;
 export const ST_SYN = 4;
 /** First byte of a SYN: type 4, version 1. */
 export const UTP_SYN_BYTE = (ST_SYN << 4) | 1;
-/** A SYN carries no payload: its header and at most a few extensions (libutp's old 8-byte extension bits make 30 bytes). */
-export const UTP_SYN_MAX_BYTES = 64;
+/**
+ * A SYN carries no payload: its bare header (libtorrent: 20 bytes) or the header and the 8-byte
+ * extension bits (libutp, Transmission: 30 bytes). Nothing else: a QUIC server chooses the
+ * connection id its visitor writes at bytes 1-20 of every short-header packet, and could shape a
+ * longer one into a SYN; at 20 and 30 bytes the fields a SYN needs fall in the packet's ciphertext.
+ */
+export const UTP_SYN_MAX_BYTES = 30;
+const LIBUTP_SYN_BYTES = 30;
+const EXTENSION_BITS = 2;
 
 /**
  * wnd_size is the sender's free receive buffer: at most 1 MiB by default in libtorrent and libutp
@@ -75,6 +82,8 @@ export function classifyUtp(bytes: Uint8Array, offset: number, length: number): 
   }
   if (payload !== 0) return Utp.NONE;
   if (type !== ST_SYN) return Utp.OTHER;
-  // A SYN has received nothing yet, so its timestamp_difference is 0 (libutp, libtorrent).
-  return length <= UTP_SYN_MAX_BYTES && u32(bytes, offset + 8) === 0 ? Utp.SYN : Utp.NONE;
+  // A SYN has received nothing yet, so its timestamp_difference is 0 (libutp, libtorrent); its
+  // length is exactly one of the two SYNs real libraries send.
+  const shape = length === UTP_HEADER_BYTES || (length === LIBUTP_SYN_BYTES && bytes[offset + 1] === EXTENSION_BITS);
+  return shape && u32(bytes, offset + 8) === 0 ? Utp.SYN : Utp.NONE;
 }

@@ -56,7 +56,7 @@ function countKinds(path: string): Counts {
           : isLsd(payload, 0, payload.length) ? 'lsd'
             : ['', 'tracker-connect', 'tracker-announce'][classifyUdpTracker(payload, 0, payload.length)] ?? '?';
       add(`udp ${strength} ${kind}`);
-    } else if (payload.length > 0 && bt.recogniseTcp(payload, 0, payload.length) === TcpSign.MATCH) {
+    } else if (payload.length > 0 && [TcpSign.MATCH, TcpSign.IDENTIFY].includes(bt.recogniseTcp(payload, 0, payload.length) as 1 | 3)) {
       add(startsWithHandshake(payload, 0, payload.length) ? 'tcp handshake' : classifyHttpAnnounce(payload, 0, payload.length) === HttpAnnounce.MATCH ? 'tcp http-announce' : 'tcp ?');
     }
   }
@@ -104,7 +104,7 @@ test('must not match: no datagram of any other capture (benign, other P2P, synth
         if (bt.recogniseUdp(payload, 0, payload.length) !== UdpSign.NONE) hits.push(`${file} frame ${segment.frame} udp`);
       } else if (payload.length > 0) {
         tcp++;
-        if (bt.recogniseTcp(payload, 0, payload.length) === TcpSign.MATCH) hits.push(`${file} frame ${segment.frame} tcp`);
+        if ([TcpSign.MATCH, TcpSign.IDENTIFY].includes(bt.recogniseTcp(payload, 0, payload.length) as 1 | 3)) hits.push(`${file} frame ${segment.frame} tcp`);
       }
     }
   }

@@ -28,16 +28,16 @@ test('the module: its name, no TCP handshake by sizes, no named peer, no reply',
   assert.equal(bt.buildReply(query('ping')), null, 'ftwall does not answer DHT queries');
 });
 
-test('UDP signs: DHT, uTP SYN and trackers are strong requests (their port answers the probe); LSD strong; other uTP weak; every one locks', () => {
+test('UDP signs: DHT, uTP SYN and tracker connects are strong requests (their port answers the probe); LSD strong; announces and other uTP weak; the strong ones lock', () => {
   assert.equal(sign(query('get_peers', { info_hash: NODE_ID })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
   assert.equal(sign(response()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK, 'a LAN host answering a node outside is a DHT node');
   assert.equal(sign(krpcError()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
   assert.equal(sign(utp(ST_SYN)), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
   assert.equal(sign(utp(ST_DATA, { payload: HANDSHAKE })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
-  assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK | UdpSign.LOCK);
-  assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK | UdpSign.LOCK);
-  assert.equal(sign(trackerConnect()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
-  assert.equal(sign(trackerAnnounce()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK);
+  assert.equal(sign(utp(ST_STATE)), UdpSign.WEAK);
+  assert.equal(sign(utp(ST_DATA, { payload: [1, 2, 3] })), UdpSign.WEAK);
+  assert.equal(sign(trackerConnect()), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK | UdpSign.SERVER, 'a tracker is no peer');
+  assert.equal(sign(trackerAnnounce()), UdpSign.WEAK | UdpSign.REQUEST | UdpSign.SERVER, 'weak: a padded EDNS query fits its fixed fields');
   assert.equal(sign(lsd()), UdpSign.STRONG | UdpSign.LOCK);
   assert.equal(sign(new Uint8Array(0)), UdpSign.NONE);
   assert.equal(sign(Uint8Array.from([0x27, 0, 0, 0, 0x29, 0x80, ...Buffer.from('KaZaA\0')])), UdpSign.NONE, 'a FastTrack ping');
@@ -115,4 +115,39 @@ test('through the decision core: a DHT query identifies the client, learns the n
   const answered = decide(response(), PacketHook.INPUT, '10.0.0.1', 41300);
   assert.equal(answered.reason, Reason.PROBE_ANSWER);
   assert.equal(answered.protocol, 1);
+});
+
+test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web page\'s announce, a tracker on a shared address', () => {
+  // A QUIC server chooses the connection id its visitor writes at bytes 1-20: a SYN other than
+  // libtorrent's 20 bytes or libutp's 30 (extension bits) is not one.
+  assert.equal(sign(utp(ST_SYN, { ext: [[1, new Array(24).fill(0)]] })), UdpSign.NONE, '46 bytes with a long selective ACK');
+  assert.equal(sign(utp(ST_SYN, { ext: [[1, [0, 0, 0, 0]]] })), UdpSign.NONE, '26 bytes');
+  assert.equal(sign(utp(ST_SYN, { ext: [[2, [0, 0, 0, 0, 0, 0, 0, 0]]] })), UdpSign.STRONG | UdpSign.REQUEST | UdpSign.LOCK, 'libutp\'s 30 bytes');
+  assert.ok(bt.udpShapes.every((shape) => shape.firstByte[0] !== 0x41 || shape.payloadLength[1] === 30), 'the kernel pre-match follows');
+  // An EDNS query whose counts read as action 1 and whose padding fits the rest: port 0 is no announce.
+  assert.equal(sign(trackerAnnounce({ event: 0 }).fill(0, 96, 98)), UdpSign.NONE);
+  // A web page has a browser fetch any URL: the request identifies, but locks nothing and teaches no peer.
+  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
+  }, state);
+  const request = Buffer.from('GET /a?info_hash=1&peer_id=1 HTTP/1.1\r\nHost: example.com\r\n\r\n');
+  const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.0.0.5', dst: '192.0.2.80', srcPort: 40000, dstPort: 80, tcpFlags: 0x18, payload: [...request] });
+  const view = new PacketView();
+  parsePacket(view, bytes, 0, bytes.length);
+  view.hook = PacketHook.FORWARD;
+  const out = new Decision();
+  decider.decide(view, 1000, out);
+  assert.equal(out.reason, Reason.SAFETY_NET);
+  assert.equal(out.verdict, Verdict.DROP);
+  assert.ok(out.identifyClient && !out.lockClient && !out.learnPeer, 'identified only');
+  assert.equal(bt.recogniseTcp(HANDSHAKE, 0, HANDSHAKE.length), TcpSign.MATCH, 'the peer handshake (no browser sends it) still locks');
+  // A tracker connect identifies and locks its sender but is not learned (trackers share addresses).
+  const connect = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.10', srcPort: 51413, dstPort: 6969, payload: [...trackerConnect()] });
+  parsePacket(view, connect, 0, connect.length);
+  view.hook = PacketHook.FORWARD;
+  out.reset();
+  decider.decide(view, 1000, out);
+  assert.ok(out.identifyClient && out.lockClient && out.keepSeed && !out.learnPeer);
 });

@@ -30,10 +30,10 @@ test('the peer wire handshake: its 20 fixed bytes match, a prefix of them asks f
 });
 
 test('an HTTP tracker announce: GET with info_hash and peer_id among the query\'s parameters', () => {
-  assert.equal(sign(ANNOUNCE), TcpSign.MATCH);
-  assert.equal(sign(`${ANNOUNCE}Host: tracker.example\r\n\r\n`), TcpSign.MATCH);
-  assert.equal(sign('GET /a/b/announce.php?passkey=x&peer_id=-UT3550-abcdefghijkl&info_hash=%01 HTTP/1.0\n'), TcpSign.MATCH, 'any order, HTTP/1.0, bare LF');
-  assert.equal(sign('GET http://tracker.example/announce?info_hash=1&peer_id=2 HTTP/1.1\r\n'), TcpSign.MATCH, 'absolute form (through a proxy)');
+  assert.equal(sign(ANNOUNCE), TcpSign.IDENTIFY);
+  assert.equal(sign(`${ANNOUNCE}Host: tracker.example\r\n\r\n`), TcpSign.IDENTIFY);
+  assert.equal(sign('GET /a/b/announce.php?passkey=x&peer_id=-UT3550-abcdefghijkl&info_hash=%01 HTTP/1.0\n'), TcpSign.IDENTIFY, 'any order, HTTP/1.0, bare LF');
+  assert.equal(sign('GET http://tracker.example/announce?info_hash=1&peer_id=2 HTTP/1.1\r\n'), TcpSign.IDENTIFY, 'absolute form (through a proxy)');
   for (const none of [
     'GET /scrape?info_hash=%aa HTTP/1.1\r\n', // a scrape names no peer
     'GET /announce?xinfo_hash=1&xpeer_id=2 HTTP/1.1\r\n', // not parameter names
@@ -58,5 +58,5 @@ test('an announce\'s request line split across segments asks for more, up to a b
   const long = `GET /announce?info_hash=1&peer_id=2&pad=${'x'.repeat(REQUEST_LINE_MAX_BYTES)}`;
   assert.equal(sign(long.slice(0, REQUEST_LINE_MAX_BYTES - 1)), TcpSign.MORE);
   assert.equal(sign(long.slice(0, REQUEST_LINE_MAX_BYTES)), TcpSign.NONE, 'given up at the bound');
-  assert.equal(sign(`${long} HTTP/1.1\r\n`), TcpSign.MATCH, 'a whole line is judged whatever its length');
+  assert.equal(sign(`${long} HTTP/1.1\r\n`), TcpSign.IDENTIFY, 'a whole line is judged whatever its length');
 });
