@@ -2,12 +2,15 @@
 /**
  * An HTTP tracker announce (BEP 3 "Trackers"; docs/BITTORRENT.md "HTTP trackers") at the start of
  * a TCP flow: the request line `GET <target> HTTP/1.x`, whose query carries both `info_hash=` and
- * `peer_id=` as parameters. Only the request line is read; it is judged once whole, and more bytes
- * are asked for while it is not (up to REQUEST_LINE_MAX_BYTES). Pure; no allocation.
+ * `peer_id=` as parameters, judged once whole (more bytes are asked for while it is not, up to
+ * REQUEST_LINE_MAX_BYTES). Then its header block, once whole, says who sent it: any web page can
+ * have a browser fetch such a URL, and a browser always marks its requests (a `Mozilla/` agent,
+ * `Sec-Fetch-*`, `Referer`, `Origin`), which no BitTorrent client sends: BROWSER (identify only),
+ * else MATCH. A block not ended within the bound counts as a browser's. Pure; no allocation.
  */
 import { ascii, isPrefixOf, startsWith } from './bytes.ts';
 
-export const HttpAnnounce = { NONE: 0, MATCH: 1, MORE: 2 } as const;
+export const HttpAnnounce = { NONE: 0, MATCH: 1, MORE: 2, BROWSER: 3 } as const;
 export type HttpAnnounce = (typeof HttpAnnounce)[keyof typeof HttpAnnounce];
 
 /** The longest request line waited for: the safety net keeps 2 KiB of a flow's start (core/tcp-start.ts). */
@@ -17,6 +20,10 @@ const GET = ascii('GET ');
 const VERSION = ascii(' HTTP/1.');
 const INFO_HASH = ascii('info_hash=');
 const PEER_ID = ascii('peer_id=');
+const USER_AGENT = ascii('user-agent:');
+const MOZILLA = ascii('mozilla/');
+/** Headers only a browser (or a page it runs) sends; lower-case. */
+const BROWSER_HEADERS = [ascii('sec-fetch-'), ascii('referer:'), ascii('origin:')];
 const QUESTION = 0x3f;
 const AMPERSAND = 0x26;
 const SPACE = 0x20;
@@ -55,5 +62,25 @@ export function classifyHttpAnnounce(bytes: Uint8Array, offset: number, length: 
   if (i < end && bytes[i] === CR) i++;
   if (i >= end) return more;
   if (bytes[i] !== LF) return HttpAnnounce.NONE;
-  return infoHash && peerId ? HttpAnnounce.MATCH : HttpAnnounce.NONE;
+  if (!infoHash || !peerId) return HttpAnnounce.NONE;
+  return judgeHeaders(bytes, i + 1, end, length < REQUEST_LINE_MAX_BYTES);
+}
+
+/** The header block from `at` (after the request line): BROWSER, MATCH, or MORE while it is open and `canWait`. */
+function judgeHeaders(bytes: Uint8Array, at: number, end: number, canWait: boolean): HttpAnnounce {
+  let line = at;
+  while (line < end) {
+    if (bytes[line] === LF || (bytes[line] === CR && line + 1 < end && bytes[line + 1] === LF)) return HttpAnnounce.MATCH; // the empty line
+    let lineEnd = line;
+    while (lineEnd < end && bytes[lineEnd] !== LF) lineEnd++;
+    if (lineEnd === end) break; // a header line not ended yet
+    if (BROWSER_HEADERS.some((name) => startsWith(bytes, line, lineEnd, name, true))) return HttpAnnounce.BROWSER;
+    if (startsWith(bytes, line, lineEnd, USER_AGENT, true)) {
+      let value = line + USER_AGENT.length;
+      while (value < lineEnd && (bytes[value] === SPACE || bytes[value] === 9)) value++;
+      if (startsWith(bytes, value, lineEnd, MOZILLA, true)) return HttpAnnounce.BROWSER;
+    }
+    line = lineEnd + 1;
+  }
+  return canWait ? HttpAnnounce.MORE : HttpAnnounce.BROWSER;
 }

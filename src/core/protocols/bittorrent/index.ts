@@ -76,8 +76,9 @@ export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length
   }
   if (first === GET_FIRST) {
     const sign = classifyHttpAnnounce(bytes, offset, length);
-    // Any web page can have a browser send such a request: it identifies, but neither locks nor teaches a peer.
-    return sign === HttpAnnounce.MATCH ? TcpSign.IDENTIFY : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
+    // A browser's (any web page can have one fetch such a URL) identifies, but neither locks nor teaches a peer.
+    if (sign === HttpAnnounce.BROWSER) return TcpSign.IDENTIFY;
+    return sign === HttpAnnounce.MATCH ? TcpSign.MATCH : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
   }
   return TcpSign.NONE;
 }

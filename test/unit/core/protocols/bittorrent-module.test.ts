@@ -132,7 +132,7 @@ test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web pa
     protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
     exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
   }, state);
-  const request = Buffer.from('GET /a?info_hash=1&peer_id=1 HTTP/1.1\r\nHost: example.com\r\n\r\n');
+  const request = Buffer.from('GET /a?info_hash=1&peer_id=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0\r\nSec-Fetch-Mode: no-cors\r\n\r\n');
   const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.0.0.5', dst: '192.0.2.80', srcPort: 40000, dstPort: 80, tcpFlags: 0x18, payload: [...request] });
   const view = new PacketView();
   parsePacket(view, bytes, 0, bytes.length);

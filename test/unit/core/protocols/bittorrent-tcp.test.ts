@@ -30,10 +30,16 @@ test('the peer wire handshake: its 20 fixed bytes match, a prefix of them asks f
 });
 
 test('an HTTP tracker announce: GET with info_hash and peer_id among the query\'s parameters', () => {
-  assert.equal(sign(ANNOUNCE), TcpSign.IDENTIFY);
-  assert.equal(sign(`${ANNOUNCE}Host: tracker.example\r\n\r\n`), TcpSign.IDENTIFY);
-  assert.equal(sign('GET /a/b/announce.php?passkey=x&peer_id=-UT3550-abcdefghijkl&info_hash=%01 HTTP/1.0\n'), TcpSign.IDENTIFY, 'any order, HTTP/1.0, bare LF');
-  assert.equal(sign('GET http://tracker.example/announce?info_hash=1&peer_id=2 HTTP/1.1\r\n'), TcpSign.IDENTIFY, 'absolute form (through a proxy)');
+  assert.equal(sign(ANNOUNCE), TcpSign.MORE, 'the header block says who sent it');
+  assert.equal(sign(`${ANNOUNCE}Host: tracker.example\r\nUser-Agent: Transmission/3.00\r\n\r\n`), TcpSign.MATCH, 'a client: locks');
+  assert.equal(sign(`${ANNOUNCE}Host: tracker.example\r\n\r\n`), TcpSign.MATCH);
+  assert.equal(sign('GET /a/b/announce.php?passkey=x&peer_id=-UT3550-abcdefghijkl&info_hash=%01 HTTP/1.0\nHost: t\n\n'), TcpSign.MATCH, 'any order, HTTP/1.0, bare LF');
+  assert.equal(sign('GET http://tracker.example/announce?info_hash=1&peer_id=2 HTTP/1.1\r\n\r\n'), TcpSign.MATCH, 'absolute form (through a proxy)');
+  // A browser, made to fetch such a URL by any web page: identified only (no lock, no peer).
+  for (const header of ['User-Agent: Mozilla/5.0 (X11; Linux x86_64)', 'user-agent:mozilla/5.0', 'Sec-Fetch-Mode: no-cors', 'Referer: https://example.com/', 'Origin: https://example.com']) {
+    assert.equal(sign(`${ANNOUNCE}Host: t\r\n${header}\r\n\r\n`), TcpSign.IDENTIFY, header);
+  }
+  assert.equal(sign(`${ANNOUNCE}Host: t\r\nUser-Agent: aria2/1.36.0\r\n`), TcpSign.MORE, 'a block not ended yet');
   for (const none of [
     'GET /scrape?info_hash=%aa HTTP/1.1\r\n', // a scrape names no peer
     'GET /announce?xinfo_hash=1&xpeer_id=2 HTTP/1.1\r\n', // not parameter names
