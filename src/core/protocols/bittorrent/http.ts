@@ -6,7 +6,8 @@
  * REQUEST_LINE_MAX_BYTES). Then its header block, once whole, says who sent it: any web page can
  * have a browser fetch such a URL, and a browser always marks its requests (a `Mozilla/` agent,
  * `Sec-Fetch-*`, `Referer`, `Origin`), which no BitTorrent client sends: BROWSER (identify only),
- * else MATCH. A block not ended within the bound counts as a browser's. Pure; no allocation.
+ * else MATCH. A block not ended within the bound counts as a browser's, and so does a client's
+ * `event=stopped` (it quits: nothing to lock). Pure; no allocation.
  */
 import { ascii, isPrefixOf, startsWith } from './bytes.ts';
 
@@ -20,6 +21,7 @@ const GET = ascii('GET ');
 const VERSION = ascii(' HTTP/1.');
 const INFO_HASH = ascii('info_hash=');
 const PEER_ID = ascii('peer_id=');
+const STOPPED = ascii('event=stopped');
 const USER_AGENT = ascii('user-agent:');
 const MOZILLA = ascii('mozilla/');
 /** Headers only a browser (or a page it runs) sends; lower-case. */
@@ -40,6 +42,7 @@ export function classifyHttpAnnounce(bytes: Uint8Array, offset: number, length: 
   let query = false;
   let infoHash = false;
   let peerId = false;
+  let stopped = false;
   while (i < end && bytes[i] !== SPACE) {
     const c = bytes[i]!;
     if (c < 0x21 || c > 0x7e) return HttpAnnounce.NONE;
@@ -47,6 +50,7 @@ export function classifyHttpAnnounce(bytes: Uint8Array, offset: number, length: 
       query = true;
       infoHash ||= startsWith(bytes, i + 1, end, INFO_HASH);
       peerId ||= startsWith(bytes, i + 1, end, PEER_ID);
+      stopped ||= startsWith(bytes, i + 1, end, STOPPED);
     }
     i++;
   }
@@ -63,7 +67,10 @@ export function classifyHttpAnnounce(bytes: Uint8Array, offset: number, length: 
   if (i >= end) return more;
   if (bytes[i] !== LF) return HttpAnnounce.NONE;
   if (!infoHash || !peerId) return HttpAnnounce.NONE;
-  return judgeHeaders(bytes, i + 1, end, length < REQUEST_LINE_MAX_BYTES);
+  const sender = judgeHeaders(bytes, i + 1, end, length < REQUEST_LINE_MAX_BYTES);
+  // A client that says it stops (event=stopped, sent as it quits) is identified, not locked anew:
+  // its lock then ends one period after its last real activity.
+  return sender === HttpAnnounce.MATCH && stopped ? HttpAnnounce.BROWSER : sender;
 }
 
 /** The header block from `at` (after the request line): BROWSER, MATCH, or MORE while it is open and `canWait`. */

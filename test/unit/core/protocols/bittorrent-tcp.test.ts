@@ -40,6 +40,7 @@ test('an HTTP tracker announce: GET with info_hash and peer_id among the query\'
     assert.equal(sign(`${ANNOUNCE}Host: t\r\n${header}\r\n\r\n`), TcpSign.IDENTIFY, header);
   }
   assert.equal(sign(`${ANNOUNCE}Host: t\r\nUser-Agent: aria2/1.36.0\r\n`), TcpSign.MORE, 'a block not ended yet');
+  assert.equal(sign(`${ANNOUNCE.replace('event=started', 'event=stopped')}Host: t\r\n\r\n`), TcpSign.IDENTIFY, 'a client that quits: not locked anew');
   for (const none of [
     'GET /scrape?info_hash=%aa HTTP/1.1\r\n', // a scrape names no peer
     'GET /announce?xinfo_hash=1&xpeer_id=2 HTTP/1.1\r\n', // not parameter names
