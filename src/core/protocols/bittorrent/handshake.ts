@@ -5,7 +5,7 @@
  * first 20 bytes are fixed; they start a TCP connection (or a uTP stream) in the clear, unless the
  * client uses MSE/PE, which leaves nothing fixed. Pure; no allocation.
  */
-import { ascii, isPrefixOf, startsWith } from './bytes.ts';
+import { ascii, isPrefixOf, startsWith } from '../bytes.ts';
 
 export const HANDSHAKE_PREFIX = ascii('\x13BitTorrent protocol');
 

@@ -9,7 +9,7 @@
  * else MATCH. A block not ended within the bound counts as a browser's, and so does a client's
  * `event=stopped` (it quits: nothing to lock). Pure; no allocation.
  */
-import { ascii, isPrefixOf, startsWith } from './bytes.ts';
+import { ascii, isPrefixOf, startsWith } from '../bytes.ts';
 
 export const HttpAnnounce = { NONE: 0, MATCH: 1, MORE: 2, BROWSER: 3 } as const;
 export type HttpAnnounce = (typeof HttpAnnounce)[keyof typeof HttpAnnounce];

@@ -4,7 +4,7 @@
  * `BT-SEARCH * HTTP/1.1`, with a Host header naming the LSD group and one or more Infohash headers
  * (40 hex digits). Pure; no allocation.
  */
-import { ascii, isHex, startsWith } from './bytes.ts';
+import { ascii, isHex, startsWith } from '../bytes.ts';
 
 const REQUEST_LINE = ascii('BT-SEARCH * HTTP/1.1\r\n');
 const HOST = ascii('host:');

@@ -4,7 +4,7 @@
  * sent to the port the client's own DHT queries came from. Any DHT node answers a ping with a
  * response carrying its id, which isProbeAnswer accepts. Pure.
  */
-import { ascii } from './bytes.ts';
+import { ascii } from '../bytes.ts';
 import { NODE_ID_BYTES } from './krpc.ts';
 
 /** Bytes of the transaction id. */

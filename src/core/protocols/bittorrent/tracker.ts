@@ -5,7 +5,7 @@
  * and a transaction id. With the connection id the tracker returns it announces: 98 bytes of fixed
  * fields, then optional BEP 41 options. Pure; no allocation.
  */
-import { u32 } from './bytes.ts';
+import { u32 } from '../bytes.ts';
 
 export const UdpTracker = { NONE: 0, CONNECT: 1, ANNOUNCE: 2 } as const;
 export type UdpTracker = (typeof UdpTracker)[keyof typeof UdpTracker];

@@ -7,7 +7,7 @@
  * that fit the rest are ruled out by their own fixed bytes: WireGuard's handshake initiation and a
  * STUN success response. Pure; no allocation.
  */
-import { u32 } from './bytes.ts';
+import { u32 } from '../bytes.ts';
 import { startsWithHandshake } from './handshake.ts';
 
 export const Utp = {

@@ -4,6 +4,7 @@
  * (docs/FASTTRACK.md "File transfers"). Looks only at the header block: the request or status line
  * and the header lines before the first blank line. Pure; no allocation unless it matches.
  */
+import { ascii, isHex, startsWith } from '../bytes.ts';
 
 export const HttpMarker = {
   NONE: 0,
@@ -18,7 +19,6 @@ export const HttpMarker = {
 } as const;
 export type HttpMarker = (typeof HttpMarker)[keyof typeof HttpMarker];
 
-const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const GET_HASH = ascii('GET /.hash=');
 const GIVE = ascii('GIVE ');
 const X_KAZAA = ascii('x-kazaa');
@@ -26,20 +26,6 @@ const AGENT_LINES = [ascii('useragent: kazaaclient'), ascii('user-agent: kazaacl
 const SUPERNODE_HEADER = ascii('x-kazaa-supernodeip:');
 const CR = 13;
 const LF = 10;
-
-function startsWith(bytes: Uint8Array, at: number, end: number, prefix: Uint8Array, caseless = false): boolean {
-  if (end - at < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) {
-    let c = bytes[at + i]!;
-    if (caseless && c >= 65 && c <= 90) c += 32;
-    if (c !== prefix[i]) return false;
-  }
-  return true;
-}
-
-function isHex(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-}
 
 /** Classifies a TCP payload. Returns the strongest marker found in its header block. */
 export function findHttpMarker(bytes: Uint8Array, offset: number, length: number): HttpMarker {

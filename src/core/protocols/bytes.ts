@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/** Byte helpers shared by the BitTorrent matchers. Pure; nothing allocated per call. */
+/** Byte helpers shared by the protocol modules' matchers. Pure; nothing allocated per call. */
 
 /** The bytes of an ASCII string (built once, at module load). */
 export const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
