@@ -27,6 +27,12 @@
  *                                  packet, any source address) through a raw socket, in rounds
  *                                  every MS for S seconds (one round by default)
  *   udp-spray net=A.B.C count=N hex=BYTES  N datagrams to random addresses A.B.C.1-254, random ports
+ *   tcp-script side=client to=IP:PORT file=PATH [timeout=MS]   one TCP conversation as captured: the
+ *   tcp-script side=server bind=IP:PORT file=PATH                file's lines are `client HEX` or
+ *                                  `server HEX`; each side writes its own in turn (one write each,
+ *                                  without Nagle) and waits for the other's bytes before its next
+ *                                  turn. The client prints {connected, steps, of, received, ended}
+ *                                  (steps of `of` done; ended: the peer closed or reset the flow)
  */
 import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -292,6 +298,50 @@ if (role === 'udp-server') {
   }
   socket.close();
   print({ sent, ms: Date.now() - started });
+} else if (role === 'tcp-script') {
+  const side = options.side === 'server' ? 'server' : 'client';
+  const steps = readFileSync(options.file!, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const [from, hex] = line.split(' ');
+    return { mine: from === side, bytes: Buffer.from(hex!, 'hex') };
+  });
+  /** Plays the script on one socket; resolves with how many steps were done. */
+  const progress = { steps: 0, of: steps.length, received: 0, ended: false };
+  const play = (socket: net.Socket) => new Promise<void>((resolve) => {
+    let wanted = 0; // bytes of the other side's turns so far
+    const advance = () => {
+      while (progress.steps < steps.length) {
+        const { mine, bytes } = steps[progress.steps]!;
+        if (!mine && progress.received < wanted + bytes.length) return;
+        if (mine) socket.write(bytes);
+        else wanted += bytes.length;
+        progress.steps++;
+      }
+      resolve();
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => { progress.received += chunk.length; advance(); });
+    socket.on('error', () => { progress.ended = true; resolve(); });
+    socket.on('close', () => { progress.ended = true; resolve(); });
+    advance();
+  });
+  if (side === 'server') {
+    const { host, port } = address(options.bind!);
+    net.createServer((socket) => void play(socket)).listen(port, host, () => print({ listening: true }));
+  } else {
+    const { host, port } = address(options.to!);
+    const socket = net.connect({ host, port });
+    let connected = false;
+    const timer = setTimeout(() => { print({ connected, ...progress }); process.exit(0); }, Number(options.timeout ?? 3000));
+    socket.on('connect', async () => {
+      connected = true;
+      await play(socket);
+      clearTimeout(timer);
+      print({ connected, ...progress });
+      socket.destroy();
+      process.exit(0);
+    });
+    socket.on('error', () => {});
+  }
 } else {
   process.stderr.write(`unknown role ${role}\n`);
   process.exit(2);

@@ -42,10 +42,14 @@ export const AgentServer = {
   start(bed: TestBed, ns: string, role: 'udp-server' | 'tcp-server' | 'udp-hash-server' | 'tcp-echo', bind: string): Promise<ReportingProcess> {
     return ReportingProcess.start(bed, ns, [process.execPath, AGENT, role, `bind=${bind}`], `${role} on ${bind}`);
   },
+  /** The server side of a captured TCP conversation (agent role tcp-script). */
+  script(bed: TestBed, ns: string, bind: string, file: string): Promise<ReportingProcess> {
+    return ReportingProcess.start(bed, ns, [process.execPath, AGENT, 'tcp-script', 'side=server', `bind=${bind}`, `file=${file}`], `tcp-script server on ${bind}`);
+  },
 };
 
 /** Runs a one-shot agent role in a namespace and returns its result line. */
-export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-tries' | 'tcp-text' | 'tcp-chunks' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
+export function runAgent(bed: TestBed, ns: string, role: 'udp-send' | 'udp-once' | 'tcp-send' | 'tcp-until' | 'tcp-tries' | 'tcp-text' | 'tcp-chunks' | 'tcp-script' | 'udp-replay' | 'raw-send' | 'udp-spray', args: Record<string, string | number>): JsonLine {
   const output = bed.run(ns, [process.execPath, AGENT, role, ...Object.entries(args).map(([key, value]) => `${key}=${value}`)]);
   return JSON.parse(output.trim().split('\n').pop()!) as JsonLine;
 }

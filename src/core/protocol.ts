@@ -28,8 +28,11 @@ export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVE
  * ended yet). NONE: no more bytes will change that. IDENTIFY: this protocol's, but a third party can
  * make a benign host send it (an HTTP request: any web page can have a browser fetch any URL):
  * the flow is dropped and the host identified, but it is neither locked nor its destination learned.
+ * WATCH: nothing fixed, but the start could be this protocol's encrypted session setup, after which
+ * its session may go on in the clear (BitTorrent's MSE/PE): the flow's next segments, both ways,
+ * within the safety net's limits, are shown to recogniseTcpLater.
  */
-export const TcpSign = { NONE: 0, MATCH: 1, MORE: 2, IDENTIFY: 3 } as const;
+export const TcpSign = { NONE: 0, MATCH: 1, MORE: 2, IDENTIFY: 3, WATCH: 4 } as const;
 
 /** A peer named inside a payload (e.g. an HTTP header), as numbers. */
 export interface NamedPeer {
@@ -79,6 +82,11 @@ export interface ProtocolModule {
    * possibly fewer than the flow sent), or one segment judged alone.
    */
   recogniseTcp(bytes: Uint8Array, offset: number, length: number): number;
+  /**
+   * Whether one TCP segment (bytes[offset, offset+length), either direction) of a flow whose start
+   * this module said WATCH shows its session unmistakably, anywhere in the segment.
+   */
+  recogniseTcpLater(bytes: Uint8Array, offset: number, length: number): boolean;
   /** Its session handshake by sizes (judged on the first answer from the server), or null. */
   readonly tcpHandshake: TcpHandshake | null;
   /** A further peer the recognised TCP payload names, or null. */

@@ -58,6 +58,7 @@ export class TcpJudge {
     const slot = this.#policy.safetyNet ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
     const state = slot < 0 ? StartState.CLEAN : starts.state(slot);
     const answered = slot < 0 || state === StartState.MATCHED || packet.payloadLength === 0 ? 0 : starts.addAnswer(slot, packet.tcpSeq, packet.payloadLength);
+    if (state === StartState.WATCHING && packet.payloadLength > 0 && this.#answerShowsSession(packet, slot, out)) return;
     if (state === StartState.AWAITING) {
       const id = this.#handshakeOf(starts.length(slot), answered);
       if (id < 0) {
@@ -81,6 +82,31 @@ export class TcpJudge {
       out.reason = Reason.KNOWN_PEER_TCP;
       out.verdict = Verdict.DROP;
     }
+  }
+
+  /**
+   * A server's segment on a flow whose start some module watches (TcpSign.WATCH): the session in
+   * the clear (BitTorrent's handshake after MSE/PE) is the protocol's, as at a start: the segment
+   * dropped, the client identified and locked in its own name, the server learned (turnAround).
+   */
+  #answerShowsSession(packet: PacketView, slot: number, out: Decision): boolean {
+    const starts = this.#starts;
+    this.#watch = 0;
+    this.#more = false;
+    if (this.#recogniseTcp(starts.bytes, starts.offset(slot), starts.length(slot)) >= 0 || this.#watch === 0) return false;
+    const id = this.#recogniseLater(packet.bytes, packet.payloadOffset, packet.payloadLength);
+    if (id < 0) return false;
+    starts.setState(slot, StartState.MATCHED);
+    out.protocol = id;
+    out.reason = Reason.SAFETY_NET;
+    out.verdict = Verdict.DROP;
+    out.identifyClient = true;
+    out.learnPeer = !this.#policy.neverPeer.contains(packet.srcIp);
+    out.lockClient = this.#policy.lockEnabled;
+    out.turnAround = true;
+    out.clientMacHigh = starts.clientMacHigh(slot);
+    out.clientMacLow = starts.clientMacLow(slot);
+    return true;
   }
 
   /**
@@ -129,10 +155,22 @@ export class TcpJudge {
       this.#identifyOnly = sign === TcpSign.IDENTIFY;
       if (sign === TcpSign.MATCH || sign === TcpSign.IDENTIFY) return id;
       if (sign === TcpSign.MORE) this.#more = true;
+      else if (sign === TcpSign.WATCH) this.#watch |= 1 << id;
     }
     return -1;
   }
 
+  /** The first module that said WATCH for the start (bits in #watch) and finds its session in this segment, or -1. */
+  #recogniseLater(bytes: Uint8Array, offset: number, length: number): number {
+    const protocols = this.#policy.protocols;
+    for (let id = 0; id < protocols.length; id++) {
+      if ((this.#watch & (1 << id)) !== 0 && protocols[id]!.recogniseTcpLater(bytes, offset, length)) return id;
+    }
+    return -1;
+  }
+
+  /** Modules (bit per protocol id) that said WATCH for the start just judged. */
+  #watch = 0;
   #more = false;
   /** The last match was an IDENTIFY (forgeable by a third party: no lock, no peer). */
   #identifyOnly = false;
@@ -156,14 +194,18 @@ export class TcpJudge {
     if (state === StartState.CLEAN) return;
     starts.setClientMac(slot, packet.srcMacHigh, packet.srcMacLow);
     this.#more = false;
+    this.#watch = 0;
     let bytes = starts.bytes;
     let offset = starts.offset(slot);
     let length = starts.length(slot);
     let id = this.#recogniseTcp(bytes, offset, length);
     if (id < 0 && packet.payloadLength > 0 && length !== packet.payloadLength) {
       const more = this.#more;
+      const watch = this.#watch;
       id = this.#recogniseTcp(packet.bytes, packet.payloadOffset, packet.payloadLength);
       this.#more = more; // only the start in stream order decides whether to wait for more
+      this.#watch = watch;
+      if (id < 0) id = this.#recogniseLater(packet.bytes, packet.payloadOffset, packet.payloadLength);
       if (id >= 0) {
         bytes = packet.bytes;
         offset = packet.payloadOffset;
@@ -190,7 +232,7 @@ export class TcpJudge {
         return;
       }
       if (state === StartState.AWAITING) starts.setState(slot, StartState.WATCHING);
-      if (this.#more && !starts.full(slot)) {
+      if ((this.#more || this.#watch !== 0) && !starts.full(slot)) {
         out.watchFlow = true;
         return;
       }

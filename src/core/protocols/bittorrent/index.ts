@@ -5,8 +5,10 @@
  *   handshake, a UDP tracker connect or announce (BEP 15) are strong and requests (kept as the
  *   probe's seed, for their source port; ftwall sends no reply); an LSD announcement (BEP 14) is
  *   strong; the other uTP packets are weak (they count only from a known client). All lock.
- * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow. No
- *   handshake by sizes (MSE/PE has none) and no further peer named.
+ * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow; a
+ *   start that could be MSE/PE is watched, and the handshake anywhere in the flow's next segments,
+ *   either way (sent in the clear after MSE/PE picked plaintext), matches. No handshake by sizes
+ *   (MSE/PE has none) and no further peer named.
  * - Probe: a DHT ping to the client's DHT port, from a node id and transaction id fixed per module
  *   instance (random at creation; not the client's own id, which some nodes ignore); the random
  *   source port of each probe is what makes an answer unforgeable. Any well-formed DHT response
@@ -15,6 +17,7 @@
 import type { ProtocolModule, ProtocolOptions } from '../../protocol.ts';
 import { TcpSign, UdpSign } from '../../protocol.ts';
 import { couldBeHandshake, startsWithHandshake } from './handshake.ts';
+import { couldBeMse, holdsHandshake } from './mse.ts';
 import { HttpAnnounce, classifyHttpAnnounce } from './http.ts';
 import { KRPC_MIN_BYTES, Krpc, NODE_ID_BYTES, classifyKrpc } from './krpc.ts';
 import { isLsd } from './lsd.ts';
@@ -72,7 +75,7 @@ export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length
   const first = bytes[offset];
   if (first === HANDSHAKE_FIRST) {
     if (startsWithHandshake(bytes, offset, end)) return TcpSign.MATCH;
-    return couldBeHandshake(bytes, offset, end) ? TcpSign.MORE : TcpSign.NONE;
+    if (couldBeHandshake(bytes, offset, end)) return TcpSign.MORE;
   }
   if (first === GET_FIRST) {
     const sign = classifyHttpAnnounce(bytes, offset, length);
@@ -80,7 +83,7 @@ export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length
     if (sign === HttpAnnounce.BROWSER) return TcpSign.IDENTIFY;
     return sign === HttpAnnounce.MATCH ? TcpSign.MATCH : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
   }
-  return TcpSign.NONE;
+  return couldBeMse(bytes, offset, length) ? TcpSign.WATCH : TcpSign.NONE;
 }
 
 export function createBitTorrent(_options: ProtocolOptions): ProtocolModule {
@@ -95,6 +98,7 @@ export function createBitTorrent(_options: ProtocolOptions): ProtocolModule {
     ],
     recogniseUdp: recogniseBitTorrentUdp,
     recogniseTcp: recogniseBitTorrentTcp,
+    recogniseTcpLater: holdsHandshake,
     tcpHandshake: null,
     namedPeer: () => null,
     isProbeAnswer: (bytes, offset, length) => length >= KRPC_MIN_BYTES && bytes[offset] === B_DICT && classifyKrpc(bytes, offset, length) === Krpc.RESPONSE,

@@ -32,6 +32,7 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
       if (findHttpMarker(bytes, offset, length) !== HttpMarker.NONE) return TcpSign.MATCH;
       return headerBlockOpen(bytes, offset, length) ? TcpSign.MORE : TcpSign.NONE;
     },
+    recogniseTcpLater: () => false, // its start never says WATCH
     tcpHandshake: { clientBytes: SESSION_CLIENT_BYTES, serverBytes: SESSION_SERVER_BYTES, clientFits: sessionStartFits },
     namedPeer(bytes, offset, length): NamedPeer | null {
       const found = findSupernodeAddress(bytes, offset, length);

@@ -18,6 +18,7 @@ function inspect(bytes: Uint8Array, offset: number, length: number): { udp: numb
   const tcp = bt.recogniseTcp(bytes, offset, length);
   bt.isProbeAnswer(bytes, offset, length, true);
   bt.namedPeer(bytes, offset, length);
+  bt.recogniseTcpLater(bytes, offset, length);
   return { udp, tcp };
 }
 

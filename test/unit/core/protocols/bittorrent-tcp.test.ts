@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // BitTorrent at the start of a TCP flow: the peer wire handshake (BEP 3) and an HTTP tracker
-// announce; MORE while the bytes so far could still become one (docs/BITTORRENT.md).
+// announce; MORE while the bytes so far could still become one; WATCH for a start that could be
+// MSE/PE, and the handshake in the clear in a watched flow's later segments (docs/BITTORRENT.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TcpSign } from '../../../../src/core/protocol.ts';
 import { REQUEST_LINE_MAX_BYTES } from '../../../../src/core/protocols/bittorrent/http.ts';
 import { recogniseBitTorrentTcp } from '../../../../src/core/protocols/bittorrent/index.ts';
+import { createProtocols } from '../../../../src/core/protocols/index.ts';
 import { HANDSHAKE } from './bittorrent-messages.ts';
+
+const bt = createProtocols(['bittorrent'], { networkNames: [] })[0]!;
 
 const sign = (bytes: Uint8Array | string) => {
   const value = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
@@ -25,8 +29,33 @@ test('the peer wire handshake: its 20 fixed bytes match, a prefix of them asks f
   assert.equal(sign('\x13BitX'), TcpSign.NONE);
   assert.equal(sign('\x12BitTorrent protocol'), TcpSign.NONE);
   assert.equal(sign(Buffer.concat([Buffer.from([0]), HANDSHAKE])), TcpSign.NONE, 'only at the start');
-  // An MSE/PE start (a Diffie-Hellman public value) has no fixed bytes: the capture bittorrent_tcp_miss.pcapng's first 16.
-  assert.equal(sign(Buffer.from('5a05be68a0a535134059a917fb0289a6', 'hex')), TcpSign.NONE);
+  // An MSE/PE start (a Diffie-Hellman public value) has no fixed bytes: the capture bittorrent_tcp_miss.pcapng's first 16 are watched.
+  assert.equal(sign(Buffer.from('5a05be68a0a535134059a917fb0289a6', 'hex')), TcpSign.WATCH);
+});
+
+test('a start that could be MSE/PE (16 random-looking bytes) is watched; text, TLS and length-prefixed headers are not', () => {
+  assert.equal(sign(Buffer.from('5a05be68a0a535134059a917fb0289a6', 'hex')), TcpSign.WATCH);
+  assert.equal(sign(Buffer.from('5a05be68a0a535134059a917fb0289', 'hex')), TcpSign.NONE, 'fewer than 16 bytes: an MSE start is 96 or more');
+  assert.equal(sign(Buffer.from('13a535134059a917fb0289a6015bfc74f7', 'hex')), TcpSign.WATCH, 'a key may start with 0x13 too');
+  assert.equal(sign(Buffer.from('160301020001000001fc03035e3b9c0d8a', 'hex')), TcpSign.NONE, 'a TLS ClientHello');
+  assert.equal(sign('SSH-2.0-OpenSSH_9.2p1 Debian\r\n'), TcpSign.NONE);
+  assert.equal(sign('POST /upload HTTP/1.1\r\nHost: x\r\n'), TcpSign.NONE);
+  assert.equal(sign(Buffer.from('000000a4fe534d4240000100000000000000', 'hex')), TcpSign.NONE, 'SMB2 over TCP');
+  let watched = 0;
+  for (let i = 0; i < 1000; i++) if (sign(crypto.getRandomValues(new Uint8Array(96))) === TcpSign.WATCH) watched++;
+  assert.ok(watched > 900, `${watched} of 1000 random 96-byte starts watched`);
+});
+
+test('later segments of a watched flow: the handshake\'s 20 fixed bytes anywhere in one segment, either way', () => {
+  const later = (bytes: Uint8Array) => bt.recogniseTcpLater(bytes, 0, bytes.length);
+  const random = crypto.getRandomValues(new Uint8Array(300));
+  assert.equal(later(HANDSHAKE), true);
+  assert.equal(later(Buffer.concat([random, HANDSHAKE])), true, 'after MSE/PE\'s last bytes in the same segment');
+  assert.equal(later(Buffer.concat([random, HANDSHAKE.subarray(0, 19)])), false, 'cut: not in this segment');
+  assert.equal(later(random), false);
+  const offset = Buffer.concat([HANDSHAKE, random]);
+  assert.equal(bt.recogniseTcpLater(offset, 1, offset.length - 1), false, 'only within the segment\'s bounds');
+  assert.equal(bt.recogniseTcpLater(offset, 0, 19), false);
 });
 
 test('an HTTP tracker announce: GET with info_hash and peer_id among the query\'s parameters', () => {
