@@ -26,7 +26,7 @@ import { createWorkerPool, workerInits } from './pool/setup.ts';
 import { drainQueues, kernelQueues } from './queue/kernel.ts';
 import { OverflowCounter } from './queue/overflow.ts';
 import { OVERLOAD_LOG_INTERVAL_MS, OverloadReport } from './queue/overload.ts';
-import { kernelSetsPlanFor, rulePlanFor } from './rules/config-plan.ts';
+import { kernelSetsPlanFor, localUdpFor, rulePlanFor } from './rules/config-plan.ts';
 import { IptablesError, IptablesRules, chooseBackend } from './rules/iptables.ts';
 import { KernelSetsError, openKernelSets, type KernelSets } from './rules/kernel-sets.ts';
 import { RULES_CHECK_INTERVAL_MS, RulesWatchdog, installRules, removeRules } from './rules/watchdog.ts';
@@ -38,6 +38,7 @@ import { CLIENT_STORE_SAVE_MS, Stores } from './state/stores.ts';
 import { switchOffWhatCannotWork } from './system/features.ts';
 import { acquireInstanceLock, InstanceLockedError } from './system/instance-lock.ts';
 import { lanNetworksLogged, requireInterfaces } from './system/interfaces.ts';
+import { joinGroups, type Memberships } from './system/multicast.ts';
 import { Intervals } from './system/timers.ts';
 import { SharedCounters } from './telemetry/counters.ts';
 import { EventSink } from './telemetry/event-sink.ts';
@@ -55,7 +56,7 @@ export class StartupError extends Error {
 /** What start() makes, as far as it got: stop and the metrics read it. */
 interface Running {
   lock?: net.Server; pool?: WorkerPool; rules?: IptablesRules; actions?: OpenActions;
-  lockKeeper?: LockKeeper; neighbours?: NeighbourWatcher; kernelSets?: KernelSets; watchdog?: RulesWatchdog;
+  lockKeeper?: LockKeeper; neighbours?: NeighbourWatcher; kernelSets?: KernelSets; watchdog?: RulesWatchdog; groups?: Memberships;
 }
 
 export class Daemon {
@@ -160,6 +161,7 @@ export class Daemon {
       log.info({ event: 'workers_up', workers: config.workers, queues: `${config.queueBase}..${config.queueBase + config.workers - 1}` }, 'workers reading their queues');
 
       const plan = rulePlanFor(config, rules.hasChain('filter', 'DOCKER-USER'), this.#run.kernelSets !== undefined);
+      this.#run.groups = await joinGroups(localUdpFor(config).flatMap((local) => (local.group ? [local.group] : [])), config.lanInterfaces, log);
       await this.#step('ftwall.rules.install', () => installRules(rules, plan, log));
       this.#rulesInstalled = true;
       if (actions.flowCutter) await this.#step('ftwall.flows.cut', () => cutFlowsToKnownPeers(actions.flowCutter!, this.state.peers, this.state.pinned, log));
@@ -199,6 +201,7 @@ export class Daemon {
     this.#timers.clear();
     await this.#run.pool?.close();
     this.#run.actions?.close();
+    this.#run.groups?.close();
     this.#sink.clearClientDirectory();
     await this.#control.close();
     this.#run.lock?.close();

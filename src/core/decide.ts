@@ -87,7 +87,8 @@ export class CoreDecider implements PacketDecider {
     const onLan = this.#policy.lanNetworks.contains(packet.srcIp);
     this.#onLan = onLan;
     if (packet.hook === PacketHook.INPUT) {
-      this.#decideProbeAnswer(packet, nowTicks, out);
+      if (this.#toProbePort(packet)) this.#decideProbeAnswer(packet, nowTicks, out);
+      else this.#decideLocalUdp(packet, out);
     } else if (packet.protocol === Protocol.UDP) {
       this.#decideUdp(packet, out);
     } else if (packet.protocol === Protocol.TCP) {
@@ -169,8 +170,7 @@ export class CoreDecider implements PacketDecider {
    * from, within its window: a host that did not receive the probe cannot forge one.
    */
   #decideProbeAnswer(packet: PacketView, nowTicks: number, out: Decision): void {
-    const first = this.#policy.probePort;
-    if (packet.protocol !== Protocol.UDP || packet.dstPort < first || packet.dstPort >= first + this.#policy.probePorts || !this.#isProbeAnswer(packet, out)) {
+    if (!this.#isProbeAnswer(packet, out)) {
       out.reason = Reason.NOT_P2P;
       return;
     }
@@ -188,6 +188,29 @@ export class CoreDecider implements PacketDecider {
     out.lockClient = this.#policy.lockEnabled;
   }
 
+  #toProbePort(packet: PacketView): boolean {
+    const first = this.#policy.probePort;
+    return packet.protocol === Protocol.UDP && packet.dstPort >= first && packet.dstPort < first + this.#policy.probePorts;
+  }
+
+  /**
+   * UDP to the router itself that is no probe answer (the protocols' LocalUdp: LSD's group, DNS):
+   * judged as forwarded UDP, but the router is never a peer, never answered, never a seed.
+   */
+  #decideLocalUdp(packet: PacketView, out: Decision): void {
+    out.reason = Reason.NOT_P2P;
+    if (packet.protocol !== Protocol.UDP) return;
+    this.#decideUdp(packet, out);
+    out.learnPeer = false;
+    out.spoofReply = false;
+    out.keepSeed = false;
+    const reason = out.reason as Reason;
+    if (reason === Reason.KNOWN_PEER_UDP || reason === Reason.UNCONFIRMED_PEER) {
+      out.reason = Reason.NOT_P2P;
+      out.verdict = Verdict.ACCEPT;
+    }
+  }
+
   #isProbeAnswer(packet: PacketView, out: Decision): boolean {
     const protocols = this.#policy.protocols;
     const identified = (this.#clientStatus(packet) & ClientStatus.IDENTIFIED) !== 0;
@@ -203,6 +226,11 @@ export class CoreDecider implements PacketDecider {
   /** Decisions 1 and 2 for UDP. */
   #decideUdp(packet: PacketView, out: Decision): void {
     const sign = this.#recogniseUdp(packet, out);
+    if ((sign & UdpSign.IDENTIFY) !== 0) {
+      out.reason = Reason.P2P_LOOKUP;
+      out.identifyClient = true;
+      return;
+    }
     if (sign !== UdpSign.NONE) {
       out.reason = Reason.P2P_UDP;
       out.identifyClient = true;

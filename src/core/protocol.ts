@@ -18,9 +18,11 @@
  * known peer does (BitTorrent's discovery runs all the time; FastTrack's pings do not lock: its
  * lock follows its TCP); only with STRONG: a weak sign is too easily shaped by someone else.
  * SERVER: the destination is a server of the protocol (a tracker), not a peer the data goes to:
- * not learned (a tracker often shares its address with other sites).
+ * not learned (a tracker often shares its address with other sites). IDENTIFY (with STRONG): the
+ * datagram only identifies its sender and passes: nothing dropped, learned, locked or kept (a DNS
+ * lookup of the protocol's servers: a web page can make a browser look up any name).
  */
-export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVER: 16 } as const;
+export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVER: 16, IDENTIFY: 32 } as const;
 
 /**
  * What the start of a TCP flow (its first bytes in stream order, reassembled) shows. MATCH: this
@@ -67,6 +69,18 @@ export interface TcpHandshake {
   clientFits(bytes: Uint8Array, offset: number, length: number): boolean;
 }
 
+/**
+ * UDP a client sends to the router itself that shows it: to a multicast group a router does not
+ * otherwise receive (BitTorrent's LSD; ftwall joins it on the LAN interfaces), or to a service on
+ * the router (DNS). Queued on INPUT and judged like forwarded UDP, but the router is never learned,
+ * answered or kept as a probe seed.
+ */
+export interface LocalUdp {
+  /** The multicast group, or null: the router's own addresses. */
+  group: string | null;
+  port: number;
+}
+
 /** Bytes a module keeps of a client's request to build its probes from (at most). */
 export const PROBE_SEED_MAX_BYTES = 32;
 
@@ -75,6 +89,8 @@ export interface ProtocolModule {
   readonly name: string;
   /** The shapes of its UDP datagrams that the kernel queues whatever their flow's mark. */
   readonly udpShapes: readonly UdpShape[];
+  /** Its UDP to the router itself that the kernel queues (INPUT). */
+  readonly localUdp: readonly LocalUdp[];
   /** UdpSign bits of the UDP payload bytes[offset, offset+length). */
   recogniseUdp(bytes: Uint8Array, offset: number, length: number): number;
   /**

@@ -28,15 +28,17 @@ export const Reason = {
   UNSOLICITED_ANSWER: 11,
   /** A server's answer that completes a protocol's TCP handshake (by sizes) with a LAN client. */
   TCP_HANDSHAKE: 12,
+  /** A lookup that identifies its host only (UdpSign.IDENTIFY: a DNS query for a protocol's servers): passed. */
+  P2P_LOOKUP: 13,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES = [
   'not_inspected', 'not_p2p', 'exempt', 'p2p_udp', 'known_peer_udp',
-  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer', 'tcp_handshake',
+  'known_peer_syn', 'client_locked', 'safety_net', 'probe_answer', 'unconfirmed_peer', 'known_peer_tcp', 'unsolicited_answer', 'tcp_handshake', 'p2p_lookup',
 ] as const;
 
 /** Reasons for which a protocol module recognised the packet: Decision.protocol says which module. */
-export const RECOGNISED_REASONS: readonly Reason[] = [Reason.P2P_UDP, Reason.SAFETY_NET, Reason.TCP_HANDSHAKE, Reason.PROBE_ANSWER];
+export const RECOGNISED_REASONS: readonly Reason[] = [Reason.P2P_UDP, Reason.SAFETY_NET, Reason.TCP_HANDSHAKE, Reason.PROBE_ANSWER, Reason.P2P_LOOKUP];
 
 /** Netfilter hooks the core distinguishes (the numbers of nfqueue-bindings' Hook). */
 export const PacketHook = { INPUT: 1, FORWARD: 2 } as const;

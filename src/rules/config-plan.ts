@@ -3,6 +3,7 @@
 import { lockSecondsFor, protocolsFor } from '../config/protocols.ts';
 import { anyLocks } from '../core/lock.ts';
 import type { Config } from '../config/schema.ts';
+import type { LocalUdp } from '../core/protocol.ts';
 import type { KernelSetsPlan } from './nft-sets.ts';
 import { planRules, type TablePlan } from './plan.ts';
 
@@ -18,7 +19,15 @@ export function rulePlanFor(config: Config, dockerUser: boolean, kernelSets: boo
     mark: config.mark, probePort: config.probePort, probePorts: config.probePorts, dockerUser, safetyNet: config.safetyNet,
     bypassMark: config.flowBypass ? config.bypassMark : 0,
     failClosed: config.fail === 'closed',
+    localUdp: localUdpFor(config),
   });
+}
+
+/** The configured protocols' UDP to the router itself, each (group, port) once. */
+export function localUdpFor(config: Config): LocalUdp[] {
+  const seen = new Map<string, LocalUdp>();
+  for (const local of protocolsFor(config).flatMap((module) => module.localUdp)) seen.set(`${local.group}:${local.port}`, local);
+  return [...seen.values()];
 }
 
 /** What ftwall's nftables table (rules/nft-sets.ts) holds for `config`. */

@@ -4,7 +4,7 @@
  * then add this plan; uninstall = remove everything ftwall owns (found in iptables-save output).
  */
 
-import type { UdpShape } from '../core/protocol.ts';
+import type { LocalUdp, UdpShape } from '../core/protocol.ts';
 
 /** Every chain ftwall creates starts with this; nothing else of ours exists. */
 export const CHAIN_PREFIX = 'FTWALL-'; // keep in sync with the FTWALL- pattern in findOwned
@@ -56,6 +56,8 @@ export interface RulePlanOptions {
   bypassMark: number;
   /** Fail closed: no --queue-bypass, so queued traffic is dropped while nobody reads the queues. */
   failClosed?: boolean;
+  /** The protocols' UDP to the router itself (a multicast group, a local service), queued on INPUT. */
+  localUdp?: readonly LocalUdp[];
 }
 
 /**
@@ -148,6 +150,11 @@ export function planRules(options: RulePlanOptions): TablePlan {
   rules.push(['-A', INPUT_CHAIN, ...decided]);
   const probePorts = options.probePorts > 1 ? `${options.probePort}:${options.probePort + options.probePorts - 1}` : String(options.probePort);
   rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', probePorts, ...queue]);
+  // A client's discovery to the router itself: a multicast group ftwall joined (LSD), a service
+  // (DNS, when the router is the resolver). Judged, never learned; fail-open like the rest.
+  for (const local of options.localUdp ?? []) {
+    rules.push(['-A', INPUT_CHAIN, '-p', 'udp', ...(local.group ? ['-d', `${local.group}/32`] : []), '--dport', String(local.port), ...queue]);
+  }
   // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
   // runs a comment match for every forwarded packet (twice with REPEAT).
   const jump = (from: string, lan: string, to: string) => ['-I', from, '1', '-i', lan, '-j', to];

@@ -17,7 +17,7 @@ import { BITTORRENT_PROGRAMS } from '../../lab/bittorrent/programs.ts';
 import { Swarm, type SwarmOptions } from '../../lab/bittorrent/swarm.ts';
 import type { ClientKind } from '../../lab/bittorrent/types.ts';
 import { FtwallProcess } from '../../lab/ftwall-process.ts';
-import { TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
+import { ROUTER_LAN_IP, TestBed, WEB_NET, privilegedSkipReason } from '../../lab/netns.ts';
 import { AgentServer, runAgent, type ReportingProcess } from '../../lab/traffic.ts';
 import { readCapture } from '../helpers/pcap.ts';
 
@@ -87,10 +87,6 @@ function variant(title: string, swarmOptions: SwarmOptions, source: 'torrent' | 
 variant('BitTorrent with a tracker (.torrent, HTTP and UDP announce)', { tracker: true, dht: false }, 'torrent');
 variant('BitTorrent trackerless (magnet, DHT only)', { tracker: false, dht: true }, 'magnet');
 
-/** BitTorrent captures ftwall does not recognise, and why (README Limitations). */
-const NOT_RECOGNISED: Readonly<Record<string, string>> = {
-  'bt-dns.pcap': 'only a DNS query for utorrent.com and its answer: no BitTorrent bytes (a browser makes the same lookup)',
-};
 /** Data segments of a capture's first TCP flow played through the router (both sides). */
 const SCRIPT_SEGMENTS = 12;
 
@@ -99,11 +95,11 @@ describe('BitTorrent captures', { skip: privilegedSkipReason() }, () => {
   let bed: TestBed;
   before(() => {
     // One LAN host per capture: each is identified by its capture alone.
-    bed = TestBed.create({ hosts: ['benign', ...files.map((_, index) => `cap${index}`)] });
+    bed = TestBed.create({ hosts: ['benign', 'lsd', 'dns', ...files.map((_, index) => `cap${index}`)] });
   });
   after(() => bed?.destroy());
 
-  test('every BitTorrent capture with BitTorrent in its datagrams or at a flow\'s start is recognised through the real path (UDP replayed, TCP starts sent either way round); the benign captures identify nobody', async (t: TestContext) => {
+  test('every BitTorrent capture is recognised through the real path (UDP replayed, a TCP flow played both sides, its start also sent the other way round); the benign captures identify nobody', async (t: TestContext) => {
     const sink = await AgentServer.start(bed, bed.internet, 'udp-hash-server', `${WEB_NET}.99:9000`);
     await AgentServer.start(bed, bed.internet, 'tcp-server', WEB);
     const ftwall = FtwallProcess.start(bed, { ...ENV, FTWALL_PROTOCOLS: 'bittorrent' });
@@ -144,11 +140,26 @@ describe('BitTorrent captures', { skip: privilegedSkipReason() }, () => {
             runAgent(bed, bed.internet, 'tcp-text', { to: `${host.ip}:7000`, hex: Buffer.from(answer.payload).toString('hex'), timeout: 1000 });
           }
         }
-        const identified = NOT_RECOGNISED[file] ? null : await ftwall.waitForEvent('client_identified', (line) => line.src_ip === host.ip, 5000);
-        t.diagnostic(`${file}: ${udp.length} datagrams${tcp ? ', a TCP start' : ''}; ${identified ? `identified by ${identified.reason} (${identified.protocol})` : `not recognised: ${NOT_RECOGNISED[file]}`}`);
-        if (identified) assert.equal(identified.protocol, 'bittorrent');
+        const identified = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === host.ip, 5000);
+        t.diagnostic(`${file}: ${udp.length} datagrams${tcp ? ', a TCP flow' : ''}; identified by ${identified.reason} (${identified.protocol})`);
+        assert.equal(identified.protocol, 'bittorrent');
       }
       assert.ok(files.length >= 6, `the BitTorrent captures: ${files.join(', ')}`);
+
+      // Discovery to the router itself: LSD to its group (a router neither forwards nor receives it
+      // unless it joins: ftwall does, on the LAN interfaces), and a lookup of a client's domain to
+      // the router as the LAN's resolver. Both queued on INPUT; the lookup passes.
+      const lsdHost = bed.host('lsd');
+      runAgent(bed, lsdHost.ns, 'udp-once', { to: '239.192.152.143:6771', hex: hexLines(['bt_search.pcap'], 'p2p')[0]! });
+      const lsd = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === lsdHost.ip, 5000);
+      assert.deepEqual([lsd.protocol, lsd.reason, lsd.dest_ip], ['bittorrent', 'p2p_udp', '239.192.152.143']);
+      await ftwall.waitForEvent('lock_started', (line) => line.src_ip === lsdHost.ip, 5000);
+      const dnsHost = bed.host('dns');
+      runAgent(bed, dnsHost.ns, 'udp-once', { to: `${ROUTER_LAN_IP}:53`, hex: hexLines(['bt-dns.pcap'], 'p2p')[0]! });
+      const lookup = await ftwall.waitForEvent('client_identified', (line) => line.src_ip === dnsHost.ip, 5000);
+      assert.deepEqual([lookup.protocol, lookup.reason, lookup.action], ['bittorrent', 'p2p_lookup', 'allowed']);
+      assert.equal(ftwall.events('lock_started').filter((line) => line.src_ip === dnsHost.ip).length, 0, 'a lookup locks nothing');
+      assert.equal(ftwall.events('peer_learned').filter((line) => line.dest_ip === ROUTER_LAN_IP || line.dest_ip === '239.192.152.143').length, 0, 'the router and the group are never peers');
     } finally {
       await ftwall.stop();
     }

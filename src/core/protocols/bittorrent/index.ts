@@ -4,7 +4,9 @@
  * - UDP: a DHT message (BEP 5), a uTP SYN (BEP 29) or uTP data opening with the peer wire
  *   handshake, a UDP tracker connect or announce (BEP 15) are strong and requests (kept as the
  *   probe's seed, for their source port; ftwall sends no reply); an LSD announcement (BEP 14) is
- *   strong; the other uTP packets are weak (they count only from a known client). All lock.
+ *   strong; the other uTP packets are weak (they count only from a known client). All lock. A DNS
+ *   query for a client's own domains (DHT bootstrap routers, update servers) identifies its host
+ *   only, and passes.
  * - TCP: the peer wire handshake (BEP 3) or an HTTP tracker announce at the start of a flow; a
  *   start that could be MSE/PE is watched, and the handshake anywhere in the flow's next segments,
  *   either way (sent in the clear after MSE/PE picked plaintext), matches. No handshake by sizes
@@ -16,11 +18,12 @@
  */
 import type { ProtocolModule, ProtocolOptions } from '../../protocol.ts';
 import { TcpSign, UdpSign } from '../../protocol.ts';
+import { isClientLookup } from './dns.ts';
 import { couldBeHandshake, startsWithHandshake } from './handshake.ts';
 import { couldBeMse, holdsHandshake } from './mse.ts';
 import { HttpAnnounce, classifyHttpAnnounce } from './http.ts';
 import { KRPC_MIN_BYTES, Krpc, NODE_ID_BYTES, classifyKrpc } from './krpc.ts';
-import { isLsd } from './lsd.ts';
+import { LSD_GROUP, LSD_PORT, isLsd } from './lsd.ts';
 import { PROBE_TID_BYTES, buildPing } from './probe.ts';
 import { CONNECT_BYTES, UdpTracker, classifyUdpTracker } from './tracker.ts';
 import { UTP_HEADER_BYTES, UTP_SYN_BYTE, UTP_SYN_MAX_BYTES, Utp, classifyUtp } from './utp.ts';
@@ -29,6 +32,7 @@ const B_DICT = 0x64; // 'd': every KRPC message
 const LSD_FIRST = 0x42; // 'B' of BT-SEARCH
 const HANDSHAKE_FIRST = 0x13;
 const GET_FIRST = 0x47; // 'G'
+const DNS_PORT = 53;
 /** The longest DHT datagram pre-matched in the kernel: every query but a BEP 44 put (docs/BITTORRENT.md "What the kernel queues"). */
 export const DHT_SHAPE_MAX_BYTES = 1100;
 /** The shortest DHT response or query: `d1:rd2:id20:<id>e1:t1:x1:y1:re`. */
@@ -44,7 +48,7 @@ export const DHT_SHAPE_MIN_BYTES = 46;
  */
 export function recogniseBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
   const sign = classifyBitTorrentUdp(bytes, offset, length);
-  return (sign & UdpSign.STRONG) !== 0 ? sign | UdpSign.LOCK : sign;
+  return (sign & (UdpSign.STRONG | UdpSign.IDENTIFY)) === UdpSign.STRONG ? sign | UdpSign.LOCK : sign;
 }
 
 function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number): number {
@@ -65,7 +69,9 @@ function classifyBitTorrentUdp(bytes: Uint8Array, offset: number, length: number
   // its fixed fields, and a real one always follows a connect.
   const tracker = classifyUdpTracker(bytes, offset, length);
   if (tracker === UdpTracker.CONNECT) return UdpSign.STRONG | UdpSign.REQUEST | UdpSign.SERVER;
-  return tracker === UdpTracker.ANNOUNCE ? UdpSign.WEAK | UdpSign.REQUEST | UdpSign.SERVER : UdpSign.NONE;
+  if (tracker === UdpTracker.ANNOUNCE) return UdpSign.WEAK | UdpSign.REQUEST | UdpSign.SERVER;
+  // A lookup of a client's domains (any first byte: a DNS id) identifies its host only.
+  return isClientLookup(bytes, offset, length) ? UdpSign.STRONG | UdpSign.IDENTIFY | UdpSign.SERVER : UdpSign.NONE;
 }
 
 /** TcpSign of a TCP flow's start. */
@@ -96,6 +102,9 @@ export function createBitTorrent(_options: ProtocolOptions): ProtocolModule {
       { firstByte: [UTP_SYN_BYTE, UTP_SYN_BYTE], payloadLength: [UTP_HEADER_BYTES, UTP_SYN_MAX_BYTES] },
       { firstByte: [0x00, 0x00], payloadLength: [CONNECT_BYTES, CONNECT_BYTES] },
     ],
+    // LSD's group (BEP 14) is link-local in practice: a router sees it only if it joins it. A
+    // client's lookups go to the router when it is the LAN's resolver.
+    localUdp: [{ group: LSD_GROUP, port: LSD_PORT }, { group: null, port: DNS_PORT }],
     recogniseUdp: recogniseBitTorrentUdp,
     recogniseTcp: recogniseBitTorrentTcp,
     recogniseTcpLater: holdsHandshake,

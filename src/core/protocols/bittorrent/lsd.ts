@@ -9,8 +9,11 @@ import { ascii, isHex, startsWith } from '../bytes.ts';
 const REQUEST_LINE = ascii('BT-SEARCH * HTTP/1.1\r\n');
 const HOST = ascii('host:');
 const INFOHASH = ascii('infohash:');
+/** BEP 14's IPv4 group and port. */
+export const LSD_GROUP = '239.192.152.143';
+export const LSD_PORT = 6771;
 /** The LSD groups, IPv4 and IPv6, with the port. */
-const GROUPS = [ascii('239.192.152.143:6771'), ascii('[ff15::efc0:988f]:6771')];
+const GROUPS = [ascii(`${LSD_GROUP}:${LSD_PORT}`), ascii(`[ff15::efc0:988f]:${LSD_PORT}`)];
 const INFOHASH_HEX = 40;
 const CR = 13;
 const LF = 10;

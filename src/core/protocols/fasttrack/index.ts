@@ -22,6 +22,7 @@ export function createFastTrack(options: ProtocolOptions): ProtocolModule {
     name: 'fasttrack',
     // 0x27 to 0x2A: from the 5-byte 0x2A to a 0x28 pong with the longest configured name.
     udpShapes: [{ firstByte: [0x27, 0x2a], payloadLength: [5, 12 + names.longest] }],
+    localUdp: [], // pings go to supernodes, never to the router
     recogniseUdp(bytes, offset, length) {
       const kind = classifyFastTrackUdp(bytes, offset, length, names);
       if (kind === FastTrackUdp.NONE) return UdpSign.NONE;

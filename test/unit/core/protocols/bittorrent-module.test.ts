@@ -151,3 +151,23 @@ test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web pa
   decider.decide(view, 1000, out);
   assert.ok(out.identifyClient && out.lockClient && out.keepSeed && !out.learnPeer);
 });
+
+test('through the core: a lookup of a client\'s domain identifies its host only and passes; the resolver is never learned', () => {
+  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
+  }, state);
+  // bt-dns.pcap's query: A? utorrent.com.
+  const dns = Buffer.from('6ff101000001000000000000087574' + '6f7272656e7403636f6d0000010001', 'hex');
+  const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.53', srcPort: 59751, dstPort: 53, payload: [...dns] });
+  const view = new PacketView();
+  parsePacket(view, bytes, 0, bytes.length);
+  view.hook = PacketHook.FORWARD;
+  const out = new Decision();
+  decider.decide(view, 1000, out);
+  assert.equal(out.reason, Reason.P2P_LOOKUP);
+  assert.equal(out.verdict, Verdict.ACCEPT);
+  assert.ok(out.identifyClient && !out.lockClient && !out.learnPeer && !out.keepSeed && !out.spoofReply, 'identified only');
+  assert.equal(out.protocol, 1, 'by the BitTorrent module');
+});
