@@ -113,14 +113,17 @@ test('3. FTWALL_LOCK_SECONDS=0: no locks', () => {
   assert.equal(decide(syn('192.0.2.80', 80)).verdict, Verdict.ACCEPT);
 });
 
-test('4. a FastTrack answer on INPUT to the port of the probe sent to that host, within its window, restarts the lock; anything else on INPUT passes', () => {
+test('4. a FastTrack answer on INPUT to the port of the probe sent to that host, within its window, restarts the lock; other UDP to the router (queued for a protocol\'s LocalUdp) is judged as forwarded UDP, but the router is never learned', () => {
   const { state, decide } = setup();
   const pong = [0x28, 0, 0, 0, 0x29, 0, 1, 0, 40, 25, 0, ...Buffer.from('KaZaA\0')];
   state.probe(CLIENT, 41500, 95);
   const out = decide(udp(pong, '10.77.1.1', 41500), PacketHook.INPUT);
   assert.equal(out.reason, Reason.PROBE_ANSWER);
   assert.ok(out.probeAnswer && out.lockClient);
-  assert.equal(decide(udp(pong, '10.77.1.1', 53), PacketHook.INPUT).verdict, Verdict.ACCEPT);
+  const local = decide(udp(pong, '10.77.1.1', 53), PacketHook.INPUT);
+  assert.equal(local.reason, Reason.P2P_UDP);
+  assert.ok(local.identifyClient && !local.learnPeer && !local.spoofReply && !local.keepSeed, 'the router is no peer and gets no reply');
+  assert.equal(decide(udp([1, 2, 3, 4, 5], '10.77.1.1', 53), PacketHook.INPUT).verdict, Verdict.ACCEPT);
   assert.equal(decide(udp([1, 2, 3, 4, 5], '10.77.1.1', 41500), PacketHook.INPUT).verdict, Verdict.ACCEPT);
 });
 

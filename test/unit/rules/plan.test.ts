@@ -179,3 +179,13 @@ test('TCP segments of flows conntrack does not know (opened before start, or cut
   const tcpBypass = forward.findIndex((rule) => rule.includes('-p tcp -m connmark --mark 0x200000/0x200000 -j RETURN'));
   assert.ok(pickup > tcpBypass && tcpBypass >= 0, forward.join('\n'));
 });
+
+test('a protocol\'s discovery to the router itself is queued on INPUT: BitTorrent\'s LSD group and DNS port, only when BitTorrent is on', () => {
+  const input = (protocols: string) => rulePlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0', FTWALL_PROTOCOLS: protocols }), false, true).rules
+    .filter((rule) => rule[1] === 'FTWALL-INPUT').map((rule) => rule.join(' '));
+  const both = input('fasttrack,bittorrent');
+  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp -d 239\.192\.152\.143\/32 --dport 6771 -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
+  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp --dport 53 -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
+  assert.match(both[0]!, /-m mark --mark .* -j RETURN$/, 'decided packets leave first');
+  assert.equal(input('fasttrack').length, 2, 'FastTrack alone: the decided return and the probe ports');
+});
