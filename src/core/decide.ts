@@ -134,6 +134,7 @@ export class CoreDecider implements PacketDecider {
     out.spoofReply = false;
     out.keepSeed = false;
     out.probeAnswer = false;
+    out.noted = false;
   }
 
   /**
@@ -195,19 +196,21 @@ export class CoreDecider implements PacketDecider {
 
   /**
    * UDP to the router itself that is no probe answer (the protocols' LocalUdp: LSD's group, DNS):
-   * judged as forwarded UDP, but the router is never a peer, never answered, never a seed.
+   * judged as forwarded UDP, but the router is never a peer, never answered, never a seed, and only
+   * a strong sign is dropped (the router's own services get everything else).
    */
   #decideLocalUdp(packet: PacketView, out: Decision): void {
     out.reason = Reason.NOT_P2P;
     if (packet.protocol !== Protocol.UDP) return;
-    this.#decideUdp(packet, out);
-    out.learnPeer = false;
-    out.spoofReply = false;
-    out.keepSeed = false;
-    const reason = out.reason as Reason;
-    if (reason === Reason.KNOWN_PEER_UDP || reason === Reason.UNCONFIRMED_PEER) {
-      out.reason = Reason.NOT_P2P;
-      out.verdict = Verdict.ACCEPT;
+    const sign = this.#recogniseUdp(packet, out);
+    if ((sign & UdpSign.IDENTIFY) !== 0) {
+      out.reason = Reason.P2P_LOOKUP;
+      out.noted = true;
+    } else if ((sign & UdpSign.STRONG) !== 0) {
+      out.reason = Reason.P2P_UDP;
+      out.identifyClient = true;
+      out.lockClient = this.#policy.lockEnabled && (sign & UdpSign.LOCK) !== 0;
+      out.verdict = this.#policy.blockUdp ? Verdict.DROP : Verdict.ACCEPT;
     }
   }
 
@@ -228,7 +231,7 @@ export class CoreDecider implements PacketDecider {
     const sign = this.#recogniseUdp(packet, out);
     if ((sign & UdpSign.IDENTIFY) !== 0) {
       out.reason = Reason.P2P_LOOKUP;
-      out.identifyClient = true;
+      out.noted = true;
       return;
     }
     if (sign !== UdpSign.NONE) {

@@ -27,6 +27,7 @@ export type PeerSourceName = 'udp' | 'safety_net' | 'x_kazaa_supernodeip';
 
 export type FtEvent =
   | ({ event: 'client_identified' } & PacketFields)
+  | ({ event: 'p2p_noted' } & PacketFields)
   | ({ event: 'peer_learned'; source: PeerSourceName; confirmed: boolean } & PacketFields)
   | ({ event: 'peer_confirmed'; quorum: number } & PacketFields)
   | ({ event: 'safety_net_hit'; supernode?: string } & PacketFields)

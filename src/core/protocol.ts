@@ -19,8 +19,9 @@
  * lock follows its TCP); only with STRONG: a weak sign is too easily shaped by someone else.
  * SERVER: the destination is a server of the protocol (a tracker), not a peer the data goes to:
  * not learned (a tracker often shares its address with other sites). IDENTIFY (with STRONG): the
- * datagram only identifies its sender and passes: nothing dropped, learned, locked or kept (a DNS
- * lookup of the protocol's servers: a web page can make a browser look up any name).
+ * datagram is only noted (Decision.noted) and passes: its sender is not identified, and nothing is
+ * dropped, learned, locked or kept (a DNS lookup of the protocol's servers: a web page can make a
+ * browser look up any name, and a LAN resolver looks up what its clients ask).
  */
 export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVER: 16, IDENTIFY: 32 } as const;
 
@@ -29,7 +30,8 @@ export const UdpSign = { NONE: 0, STRONG: 1, WEAK: 2, REQUEST: 4, LOCK: 8, SERVE
  * protocol's session start. MORE: not yet, but more bytes could make it one (a header block not
  * ended yet). NONE: no more bytes will change that. IDENTIFY: this protocol's, but a third party can
  * make a benign host send it (an HTTP request: any web page can have a browser fetch any URL):
- * the flow is dropped and the host identified, but it is neither locked nor its destination learned.
+ * the flow is dropped and noted (Decision.noted), but its host is not identified nor locked, and
+ * its destination is not learned.
  * WATCH: nothing fixed, but the start could be this protocol's encrypted session setup, after which
  * its session may go on in the clear (BitTorrent's MSE/PE): the flow's next segments, both ways,
  * within the safety net's limits, are shown to recogniseTcpLater.

@@ -20,6 +20,11 @@ import { StartState, TcpStarts } from './tcp-start.ts';
 import { TcpFlag, macKey, type PacketView } from './packet.ts';
 import { ClientStatus, PeerStatus, Reason, Verdict, type Decision, type StateView } from './types.ts';
 
+/** Client data segments a watched start (TcpSign.WATCH) is followed for (MSE/PE: key, hashes, offer, first payload). */
+const WATCH_SEGMENTS = 6;
+/** Server bytes a watched start is followed for (MSE/PE's handshake comes after at most 608 + 628 bytes). */
+const WATCH_ANSWER_BYTES = 4096;
+
 export class TcpJudge {
   readonly #policy: CorePolicy;
   readonly #state: StateView;
@@ -58,7 +63,7 @@ export class TcpJudge {
     const slot = this.#policy.safetyNet ? starts.find(packet.dstIp, packet.srcIp, packet.dstPort, packet.srcPort) : -1;
     const state = slot < 0 ? StartState.CLEAN : starts.state(slot);
     const answered = slot < 0 || state === StartState.MATCHED || packet.payloadLength === 0 ? 0 : starts.addAnswer(slot, packet.tcpSeq, packet.payloadLength);
-    if (state === StartState.WATCHING && packet.payloadLength > 0 && this.#answerShowsSession(packet, slot, out)) return;
+    if (state === StartState.WATCHING && packet.payloadLength > 0 && this.#answerShowsSession(packet, slot, answered, out)) return;
     if (state === StartState.AWAITING) {
       const id = this.#handshakeOf(starts.length(slot), answered);
       if (id < 0) {
@@ -86,23 +91,28 @@ export class TcpJudge {
 
   /**
    * A server's segment on a flow whose start some module watches (TcpSign.WATCH): the session in
-   * the clear (BitTorrent's handshake after MSE/PE) is the protocol's, as at a start: the segment
-   * dropped, the client identified and locked in its own name, the server learned (turnAround).
+   * the clear (BitTorrent's handshake after MSE/PE) is the protocol's: the segment dropped, the
+   * client identified in its own name, the server learned (turnAround). Not locked: any server a
+   * host reaches with a random-looking start (an obfuscated proxy, TLS picked up mid-flow) could
+   * send those bytes; the host's own traffic locks it. Past WATCH_ANSWER_BYTES of answer the
+   * start is given up (judged clean at the client's next segment).
    */
-  #answerShowsSession(packet: PacketView, slot: number, out: Decision): boolean {
+  #answerShowsSession(packet: PacketView, slot: number, answered: number, out: Decision): boolean {
     const starts = this.#starts;
     this.#watch = 0;
     this.#more = false;
     if (this.#recogniseTcp(starts.bytes, starts.offset(slot), starts.length(slot)) >= 0 || this.#watch === 0) return false;
     const id = this.#recogniseLater(packet.bytes, packet.payloadOffset, packet.payloadLength);
-    if (id < 0) return false;
+    if (id < 0) {
+      if (answered > WATCH_ANSWER_BYTES) starts.setState(slot, StartState.CLEAN);
+      return false;
+    }
     starts.setState(slot, StartState.MATCHED);
     out.protocol = id;
     out.reason = Reason.SAFETY_NET;
     out.verdict = Verdict.DROP;
     out.identifyClient = true;
     out.learnPeer = !this.#policy.neverPeer.contains(packet.srcIp);
-    out.lockClient = this.#policy.lockEnabled;
     out.turnAround = true;
     out.clientMacHigh = starts.clientMacHigh(slot);
     out.clientMacLow = starts.clientMacLow(slot);
@@ -232,7 +242,13 @@ export class TcpJudge {
         return;
       }
       if (state === StartState.AWAITING) starts.setState(slot, StartState.WATCHING);
-      if ((this.#more || this.#watch !== 0) && !starts.full(slot)) {
+      if (this.#more && !starts.full(slot)) {
+        out.watchFlow = true;
+        return;
+      }
+      // A watched start (no fixed bytes) is given up sooner, and not counted as given up: most
+      // such flows are no protocol's, and the kernel queues only a flow's first 16 packets.
+      if (!this.#more && this.#watch !== 0 && !starts.full(slot) && starts.segments(slot) < WATCH_SEGMENTS) {
         out.watchFlow = true;
         return;
       }
@@ -244,8 +260,11 @@ export class TcpJudge {
     out.protocol = id;
     out.reason = Reason.SAFETY_NET;
     out.verdict = Verdict.DROP;
+    if (this.#identifyOnly) { // a web page can cause this request: dropped and noted, nobody identified
+      out.noted = true;
+      return;
+    }
     out.identifyClient = true;
-    if (this.#identifyOnly) return; // neither locked nor learned: a web page can cause this request
     out.learnPeer = true;
     out.lockClient = this.#policy.lockEnabled;
     const named = this.#policy.protocols[id]!.namedPeer(bytes, offset, length);

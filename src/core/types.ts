@@ -28,7 +28,7 @@ export const Reason = {
   UNSOLICITED_ANSWER: 11,
   /** A server's answer that completes a protocol's TCP handshake (by sizes) with a LAN client. */
   TCP_HANDSHAKE: 12,
-  /** A lookup that identifies its host only (UdpSign.IDENTIFY: a DNS query for a protocol's servers): passed. */
+  /** A lookup of a protocol's servers (UdpSign.IDENTIFY: a DNS query): noted, passed; nobody identified. */
   P2P_LOOKUP: 13,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
@@ -79,6 +79,12 @@ export class Decision {
   turnAround = false;
   clientMacHigh = 0;
   clientMacLow = 0;
+  /**
+   * The packet is a protocol's, but a third party can make a benign host send it (a lookup, a
+   * browser's announce): logged and counted (p2p_noted), the host not identified: an identified
+   * host is held back from learned peers, and a web page or a LAN resolver must not make one.
+   */
+  noted = false;
 
   reset(): void {
     this.verdict = Verdict.ACCEPT;
@@ -94,6 +100,7 @@ export class Decision {
     this.protocol = 0;
     this.watchFlow = false;
     this.turnAround = false;
+    this.noted = false;
   }
 }
 

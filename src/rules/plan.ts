@@ -152,8 +152,10 @@ export function planRules(options: RulePlanOptions): TablePlan {
   rules.push(['-A', INPUT_CHAIN, '-p', 'udp', '--dport', probePorts, ...queue]);
   // A client's discovery to the router itself: a multicast group ftwall joined (LSD), a service
   // (DNS, when the router is the resolver). Judged, never learned; fail-open like the rest.
+  // Always with --queue-bypass, even failing closed: the router's own DNS must not die with ftwall.
+  const localQueue = queueTarget(options.queueBase, options.workers, false);
   for (const local of options.localUdp ?? []) {
-    rules.push(['-A', INPUT_CHAIN, '-p', 'udp', ...(local.group ? ['-d', `${local.group}/32`] : []), '--dport', String(local.port), ...queue]);
+    rules.push(['-A', INPUT_CHAIN, '-p', 'udp', ...(local.group ? ['-d', `${local.group}/32`] : []), '--dport', String(local.port), ...localQueue]);
   }
   // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
   // runs a comment match for every forwarded packet (twice with REPEAT).

@@ -73,6 +73,7 @@ export class StateWriter {
     // must not change with the secret).
     const revealerKey = hostKeyOfMac(packet.srcMacHigh, packet.srcMacLow);
     if (decision.identifyClient) this.#identify(packet, hostKey, decision, now, events, eve);
+    else if (decision.noted) events.push({ event: 'p2p_noted', ...eve() });
     // A revealer counts towards a quorum only as a real LAN host (neighbours.ts); any host teaches.
     const verified = (decision.learnPeer || decision.extraPeerIp !== 0) && isRealLanHost(this.#state, packet.srcIp, packet.srcMacHigh, packet.srcMacLow, now);
     if (decision.learnPeer) {

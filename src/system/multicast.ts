@@ -19,11 +19,16 @@ export interface Memberships {
 export async function joinGroups(groups: readonly string[], lanInterfaces: readonly string[], log: Logger): Promise<Memberships> {
   if (groups.length === 0) return { joined: [], close: () => {} };
   const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  // Bound to loopback: nothing reaches it from a network (a membership does not need the group's port).
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => { socket.off('error', reject); resolve(); });
+  });
   socket.on('error', (error) => log.warn({ event: 'multicast_socket_error', error: error.message }, 'multicast membership socket'));
-  await new Promise<void>((resolve) => socket.bind(0, resolve));
   const joined: string[] = [];
   for (const name of lanInterfaces) {
-    for (const { address } of ipv4Addresses(name)) {
+    // One membership per interface (its first address): a group is joined on a link, not an address.
+    for (const { address } of ipv4Addresses(name).slice(0, 1)) {
       for (const group of groups) {
         try {
           socket.addMembership(group, address);

@@ -22,9 +22,10 @@ const DOMAINS: readonly Uint8Array[] = [
 export function isClientLookup(bytes: Uint8Array, offset: number, length: number): boolean {
   if (length < HEADER_BYTES + 5) return false;
   const at = offset;
-  // Flags: QR 0 (a query), opcode 0 (QUERY), no TC; Z and RCODE 0. One question, no answer or
-  // authority records, at most one additional (EDNS's OPT).
-  if ((bytes[at + 2]! & 0xfa) !== 0 || (bytes[at + 3]! & 0x7f) !== 0) return false;
+  // Flags: QR 0 (a query), opcode 0 (QUERY), no TC; Z and RCODE 0 (AD and CD may be set: glibc
+  // with trust-ad and validating stubs set them). One question, no answer or authority records,
+  // at most one additional (EDNS's OPT).
+  if ((bytes[at + 2]! & 0xfa) !== 0 || (bytes[at + 3]! & 0x4f) !== 0) return false;
   if (bytes[at + 4] !== 0 || bytes[at + 5] !== 1 || bytes[at + 6] !== 0 || bytes[at + 7] !== 0
     || bytes[at + 8] !== 0 || bytes[at + 9] !== 0 || bytes[at + 10] !== 0 || bytes[at + 11]! > 1) return false;
   const end = offset + length;

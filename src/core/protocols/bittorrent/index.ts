@@ -85,9 +85,10 @@ export function recogniseBitTorrentTcp(bytes: Uint8Array, offset: number, length
   }
   if (first === GET_FIRST) {
     const sign = classifyHttpAnnounce(bytes, offset, length);
-    // A browser's (any web page can have one fetch such a URL) identifies, but neither locks nor teaches a peer.
+    // A browser's (any web page can have one fetch such a URL) is dropped and noted only.
     if (sign === HttpAnnounce.BROWSER) return TcpSign.IDENTIFY;
-    return sign === HttpAnnounce.MATCH ? TcpSign.MATCH : sign === HttpAnnounce.MORE ? TcpSign.MORE : TcpSign.NONE;
+    if (sign === HttpAnnounce.MATCH) return TcpSign.MATCH;
+    if (sign === HttpAnnounce.MORE) return TcpSign.MORE;
   }
   return couldBeMse(bytes, offset, length) ? TcpSign.WATCH : TcpSign.NONE;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A DNS query for a BitTorrent client's domains identifies its host only (UdpSign.IDENTIFY,
+// A DNS query for a BitTorrent client's domains is noted only (UdpSign.IDENTIFY,
 // docs/BITTORRENT.md "Lookups"); answers, other names and look-alikes are nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -24,6 +24,10 @@ function query(name: string, { flags = 0x0100, additional = 0, counts }: { flags
 const lookup = (bytes: Uint8Array) => isClientLookup(bytes, 0, bytes.length);
 
 test('the clients\' domains and names under them, any case, with or without EDNS', () => {
+  const ad = query('router.utorrent.com', { flags: 0x0120 });
+  assert.equal(lookup(ad), true, 'with AD set (glibc trust-ad)');
+  assert.equal(lookup(query('router.utorrent.com', { flags: 0x0110 })), true, 'with CD set');
+  assert.equal(lookup(query('router.utorrent.com', { flags: 0x0103 })), false, 'an RCODE in a query');
   for (const name of ['utorrent.com', 'router.utorrent.com', 'router.bittorrent.com', 'dht.transmissionbt.com', 'dht.libtorrent.org', 'router.bitcomet.com', 'dht.aelitis.com', 'UTorrent.COM', 'update.qbittorrent.org']) {
     assert.equal(lookup(query(name)), true, name);
     assert.equal(lookup(query(name, { additional: 1 })), true, `${name} with EDNS`);

@@ -141,7 +141,7 @@ test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web pa
   decider.decide(view, 1000, out);
   assert.equal(out.reason, Reason.SAFETY_NET);
   assert.equal(out.verdict, Verdict.DROP);
-  assert.ok(out.identifyClient && !out.lockClient && !out.learnPeer, 'identified only');
+  assert.ok(out.noted && !out.identifyClient && !out.lockClient && !out.learnPeer, 'noted only: a web page makes a browser send it');
   assert.equal(bt.recogniseTcp(HANDSHAKE, 0, HANDSHAKE.length), TcpSign.MATCH, 'the peer handshake (no browser sends it) still locks');
   // A tracker connect identifies and locks its sender but is not learned (trackers share addresses).
   const connect = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.10', srcPort: 51413, dstPort: 6969, payload: [...trackerConnect()] });
@@ -152,7 +152,7 @@ test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web pa
   assert.ok(out.identifyClient && out.lockClient && out.keepSeed && !out.learnPeer);
 });
 
-test('through the core: a lookup of a client\'s domain identifies its host only and passes; the resolver is never learned', () => {
+test('through the core: a lookup of a client\'s domain is noted and passes; nobody is identified (a web page\'s prefetch, a LAN resolver), the resolver never learned', () => {
   const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
   const decider = new CoreDecider({
     protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
@@ -168,6 +168,43 @@ test('through the core: a lookup of a client\'s domain identifies its host only 
   decider.decide(view, 1000, out);
   assert.equal(out.reason, Reason.P2P_LOOKUP);
   assert.equal(out.verdict, Verdict.ACCEPT);
-  assert.ok(out.identifyClient && !out.lockClient && !out.learnPeer && !out.keepSeed && !out.spoofReply, 'identified only');
+  assert.ok(out.noted && !out.identifyClient && !out.lockClient && !out.learnPeer && !out.keepSeed && !out.spoofReply, 'noted only');
   assert.equal(out.protocol, 1, 'by the BitTorrent module');
+});
+
+test('through the core: after a random-looking start (MSE/PE), the server\'s handshake in the clear identifies the client and teaches the server, but locks nothing; a watched start is let go after 6 segments', () => {
+  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
+  }, state);
+  const view = new PacketView();
+  const out = new Decision();
+  const send = (spec: Parameters<typeof buildIpv4>[0]) => {
+    const bytes = buildIpv4(spec);
+    parsePacket(view, bytes, 0, bytes.length);
+    view.hook = PacketHook.FORWARD;
+    out.reset();
+    decider.decide(view, 1000, out);
+    return out;
+  };
+  const client = { protocol: Protocol.TCP, src: '10.0.0.5', dst: '198.51.100.7', srcPort: 40000, dstPort: 6881 };
+  const server = { protocol: Protocol.TCP, src: '198.51.100.7', dst: '10.0.0.5', srcPort: 6881, dstPort: 40000 };
+  send({ ...client, tcpFlags: 0x02, seq: 999, payload: [] });
+  const key = crypto.getRandomValues(new Uint8Array(150));
+  key[0] = 0x5a; // not 0x13 nor 'G'
+  assert.ok(send({ ...client, tcpFlags: 0x18, seq: 1000, payload: key }).watchFlow, 'a random start is watched');
+  const noise = crypto.getRandomValues(new Uint8Array(300));
+  assert.equal(send({ ...server, tcpFlags: 0x18, seq: 5000, payload: noise }).reason, Reason.NOT_P2P, 'the server\'s key');
+  const answer = send({ ...server, tcpFlags: 0x18, seq: 5300, payload: [...noise.subarray(0, 40), ...HANDSHAKE] });
+  assert.equal(answer.reason, Reason.SAFETY_NET);
+  assert.equal(answer.verdict, Verdict.DROP);
+  assert.ok(answer.identifyClient && answer.learnPeer && answer.turnAround && !answer.lockClient, 'identified and learned, not locked');
+
+  const other = { ...client, srcPort: 40001 };
+  send({ ...other, tcpFlags: 0x02, seq: 0, payload: [] });
+  const watched: boolean[] = [];
+  for (let i = 0; i < 7; i++) watched.push(send({ ...other, tcpFlags: 0x18, seq: 1 + i * 100, payload: i === 0 ? key.subarray(0, 100) : crypto.getRandomValues(new Uint8Array(100)) }).watchFlow);
+  assert.deepEqual(watched, [true, true, true, true, true, false, false], 'let go at its sixth data segment');
+  assert.equal(decider.startsGivenUp, 0, 'not counted as given up');
 });
