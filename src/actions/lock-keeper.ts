@@ -8,7 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { formatMac, type FtEvent } from '../core/events.ts';
-import { SweepStep, isLockedStep, lockTimings, sweepIntervalMs, sweepStep, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
+import { SweepStep, isLocked, isLockedStep, lockTimings, sweepIntervalMs, sweepStep, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES, type ProtocolModule } from '../core/protocol.ts';
 import { Client, emptyLock, loadSeed, readLock, type SharedState } from '../state/shared-state.ts';
@@ -25,6 +25,7 @@ export interface ProbePorts {
 }
 
 const EXPIRED = 'no peer-to-peer activity and no probe answered for one lock period';
+const GONE = 'probe unanswered, and no peer-to-peer activity since it went out';
 
 export class LockKeeper {
   readonly #state: SharedState;
@@ -66,7 +67,7 @@ export class LockKeeper {
       let locked = isLockedStep(step);
       if (step === SweepStep.PROBE) this.#probe(slot, ip, now);
       // A refresh that raced the sweep keeps the lock (and the host counts as locked).
-      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil)) locked = true;
+      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil, isLocked(lock.lockUntil, now) ? GONE : EXPIRED)) locked = true;
       if (locked && protocol < byProtocol.length) byProtocol[protocol]!++;
     });
     this.lockedByProtocol = Object.fromEntries(this.#protocols.map((module, id) => [module.name, byProtocol[id]!]));
@@ -74,11 +75,11 @@ export class LockKeeper {
   }
 
   /** Clears the lock (unless a refresh raced us); true when this call ended it. */
-  #endLock(slot: number, ip: number, until: number): boolean {
+  #endLock(slot: number, ip: number, until: number, reason: string): boolean {
     const clients = this.#state.clients;
     if (clients.compareExchange(slot, Client.lockUntil, until, 0) !== until) return false;
     clients.set(slot, Client.probePort, 0);
-    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason: EXPIRED, protocol: this.#protocols[clients.get(slot, Client.protocol)]?.name });
+    this.#report({ event: 'lock_expired', src_ip: ipToString(ip), src_mac: this.#mac(slot), reason, protocol: this.#protocols[clients.get(slot, Client.protocol)]?.name });
     return true;
   }
 

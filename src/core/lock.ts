@@ -11,8 +11,11 @@
  * - Half a lock period after the lock started or was last confirmed, and again every half period
  *   while no answer comes, the host gets a probe from a port picked at random. An answer to that
  *   port, from that host, within the answer window confirms the lock and extends it by a period:
- *   a client that has gone quiet on TCP but still runs stays locked. An unanswered probe changes
- *   nothing: it neither ends nor extends the lock.
+ *   a client that has gone quiet on TCP but still runs stays locked. An unanswered probe never
+ *   extends the lock, and ends it only when the host has been quiet since the probe went out
+ *   (no locking packet: the client has quit, or hides): a host that keeps behaving like a client
+ *   is never freed by an unanswered probe. So a quit client's host is free at most half a lock
+ *   period plus the answer window after its last activity.
  * - A lock that reaches its end without a refresh or an answer expires.
  */
 import { TICK_MS, ticksFor } from './time.ts';
@@ -28,6 +31,8 @@ export interface HostLock {
   probeAnswered: number;
   /** Tick a lock_started/refreshed was last reported. */
   refreshReported: number;
+  /** The port the probe out came from; 0 when none is out (answered, or the host had no seed to probe with). */
+  probePort: number;
 }
 
 /** The lock's durations for one FTWALL_LOCK_SECONDS, in ticks. */
@@ -136,8 +141,13 @@ export function sweepStep(lock: Readonly<HostLock>, now: number, timing: LockTim
   if (lock.lockUntil === UNLOCKED) return SweepStep.IDLE;
   if (!isLocked(lock.lockUntil, now)) return SweepStep.EXPIRE;
   const confirmedAt = Math.max(lock.lockStarted, lock.probeAnswered);
-  if (lock.probeSent > confirmedAt && now < lock.probeSent + timing.answerTicks) return SweepStep.AWAIT_ANSWER;
-  // Unanswered probes change nothing but the time of the next one.
+  if (lock.probeSent > confirmedAt) {
+    if (now < lock.probeSent + timing.answerTicks) return SweepStep.AWAIT_ANSWER;
+    // A real probe went unanswered and nothing locked the host since it went out (its last
+    // refresh set lockUntil one period after it): the client is gone; the lock ends.
+    if (lock.probePort !== 0 && lock.lockUntil - timing.lockTicks < lock.probeSent) return SweepStep.EXPIRE;
+  }
+  // Otherwise unanswered probes change nothing but the time of the next one.
   return now >= Math.max(confirmedAt, lock.probeSent) + timing.probeAfterTicks ? SweepStep.PROBE : SweepStep.HOLD;
 }
 

@@ -112,12 +112,13 @@ export function readLock(clients: SharedTable, slot: number, into: HostLock): Ho
   into.probeSent = clients.get(slot, Client.probeSent);
   into.probeAnswered = clients.get(slot, Client.probeAnswered);
   into.refreshReported = clients.get(slot, Client.refreshReported);
+  into.probePort = clients.get(slot, Client.probePort);
   return into;
 }
 
 /** An empty lock record to read into. */
 export function emptyLock(): HostLock {
-  return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0 };
+  return { lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0, probePort: 0 };
 }
 
 /** Value words of a neighbour entry (key: ip, hostKey): the router's ARP table, see neighbours.ts. */

@@ -98,3 +98,17 @@ test('a probe refused by the rate limit is tried again at the next sweep', () =>
   keeper.sweep(121);
   assert.equal(probes.length, 1);
 });
+
+test('a host quiet since an unanswered probe is freed when the window closes, with a reason that says so', () => {
+  const { state, probes, events, keeper } = setup();
+  const slot = lockedClient(state, '10.77.1.10', 100, 140); // last activity at 100 (lock 40 ticks)
+  keeper.sweep(120);
+  assert.equal(probes.length, 1);
+  keeper.sweep(129);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 140, 'the window still open');
+  keeper.sweep(130);
+  assert.equal(state.clients.get(slot, Client.lockUntil), 0, 'freed 10 ticks before its period would have ended');
+  const expired = events.at(-1)!;
+  assert.equal(expired.event, 'lock_expired');
+  assert.match(String((expired as { reason: string }).reason), /unanswered/);
+});

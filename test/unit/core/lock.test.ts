@@ -7,7 +7,7 @@ import { SweepStep, UNLOCKED, answerInWindow, answerWindowMs, isLocked, isLocked
 /** A 4 s lock = 40 ticks: probe half-way (20 ticks), answer window 1 s (10 ticks). */
 const timing = lockTiming(4);
 const lock = (fields: Partial<HostLock> = {}): HostLock => ({
-  lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0, ...fields,
+  lockUntil: 0, lockStarted: 0, probeSent: 0, probeAnswered: 0, refreshReported: 0, probePort: 0, ...fields,
 });
 
 test('a lock holds until its end, not at it; an unlocked host (never locked, expired, released) is never locked', () => {
@@ -63,8 +63,24 @@ test('the sweep: hold, probe half a period after the start or the last answer, w
   assert.equal(sweepStep(lock(), 500, timing), SweepStep.IDLE);
 });
 
-test('an unanswered probe neither ends nor extends the lock: the host is probed again half a period later, the lock runs its course', () => {
-  const probed = lock({ lockUntil: 160, lockStarted: 100, probeSent: 120 });
+test('an unanswered probe never extends the lock, and ends it only when the host has been quiet since the probe went out', () => {
+  // Quiet: last refreshed at 110 (lockUntil 150), probed at 120 from port 41500, no answer, nothing since.
+  const quiet = lock({ lockUntil: 150, lockStarted: 100, probeSent: 120, probePort: 41500 });
+  assert.equal(sweepStep(quiet, 125, timing), SweepStep.AWAIT_ANSWER);
+  assert.equal(sweepStep(quiet, 129, timing), SweepStep.AWAIT_ANSWER, 'the window (10 ticks) still open');
+  assert.equal(sweepStep(quiet, 130, timing), SweepStep.EXPIRE, 'the window closed, no answer, no activity since the probe: the client is gone');
+  // Active after the probe (a refresh at 121 set lockUntil 161): still locked, probed again.
+  const active = lock({ lockUntil: 161, lockStarted: 100, probeSent: 120, probePort: 41500 });
+  assert.equal(sweepStep(active, 130, timing), SweepStep.HOLD, 'a host that keeps behaving like a client is never freed by an unanswered probe');
+  assert.equal(sweepStep(active, 140, timing), SweepStep.PROBE);
+  // No real probe out (no seed to probe with): the lock runs its course.
+  const unprobed = lock({ lockUntil: 150, lockStarted: 100, probeSent: 120, probePort: 0 });
+  assert.equal(sweepStep(unprobed, 130, timing), SweepStep.HOLD);
+  assert.equal(sweepStep(unprobed, 150, timing), SweepStep.EXPIRE);
+});
+
+test('an unanswered probe to a host active when it went out changes nothing: probed again half a period later, the lock runs its course', () => {
+  const probed = lock({ lockUntil: 160, lockStarted: 100, probeSent: 120, probePort: 41500 });
   assert.equal(sweepStep(probed, 130, timing), SweepStep.HOLD, 'the window closed without an answer: still locked');
   assert.equal(sweepStep(probed, 139, timing), SweepStep.HOLD);
   assert.equal(sweepStep(probed, 140, timing), SweepStep.PROBE, 'probed again');
