@@ -27,6 +27,12 @@ export const SAFETY_NET_PACKETS = 16;
 export const REPLY_PACKETS = 16;
 /** Segments a second of flows conntrack does not know, from outside towards the LAN, that are queued. */
 export const REPLY_UNKNOWN_PER_SECOND = 200;
+/**
+ * Datagrams a second of the protocols' discovery to the router itself (LSD, DNS) that are queued,
+ * all LAN hosts together; past it they go to the router unqueued, so a flood to its resolver
+ * cannot fill the queues the forwarded traffic is decided in.
+ */
+export const LOCAL_UDP_PER_SECOND = 200;
 
 /**
  * u32: a TCP segment with at least one byte of payload and a 20-byte IP header. From offset 0 it
@@ -154,8 +160,9 @@ export function planRules(options: RulePlanOptions): TablePlan {
   // (DNS, when the router is the resolver). Judged, never learned; fail-open like the rest.
   // Always with --queue-bypass, even failing closed: the router's own DNS must not die with ftwall.
   const localQueue = queueTarget(options.queueBase, options.workers, false);
+  const localLimit = ['-m', 'limit', '--limit', `${LOCAL_UDP_PER_SECOND}/second`, '--limit-burst', String(2 * LOCAL_UDP_PER_SECOND)];
   for (const local of options.localUdp ?? []) {
-    rules.push(['-A', INPUT_CHAIN, '-p', 'udp', ...(local.group ? ['-d', `${local.group}/32`] : []), '--dport', String(local.port), ...localQueue]);
+    rules.push(['-A', INPUT_CHAIN, '-p', 'udp', ...(local.group ? ['-d', `${local.group}/32`] : []), '--dport', String(local.port), ...localLimit, ...localQueue]);
   }
   // No `-m comment` on the jumps: the target (FTWALL-...) says whose rule it is, and iptables-nft
   // runs a comment match for every forwarded packet (twice with REPEAT).

@@ -184,8 +184,8 @@ test('a protocol\'s discovery to the router itself is queued on INPUT: BitTorren
   const input = (protocols: string) => rulePlanFor(loadConfig({ FTWALL_LAN_INTERFACE: 'lan0', FTWALL_PROTOCOLS: protocols }), false, true).rules
     .filter((rule) => rule[1] === 'FTWALL-INPUT').map((rule) => rule.join(' '));
   const both = input('fasttrack,bittorrent');
-  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp -d 239\.192\.152\.143\/32 --dport 6771 -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
-  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp --dport 53 -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
+  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp -d 239\.192\.152\.143\/32 --dport 6771 -m limit --limit 200\/second --limit-burst 400 -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
+  assert.ok(both.some((rule) => /^-A FTWALL-INPUT -p udp --dport 53 -m limit .* -j NFQUEUE .* --queue-bypass$/.test(rule)), both.join('\n'));
   assert.match(both[0]!, /-m mark --mark .* -j RETURN$/, 'decided packets leave first');
   assert.equal(input('fasttrack').length, 2, 'FastTrack alone: the decided return and the probe ports');
 });
