@@ -87,7 +87,7 @@ export function createBatchHandler(options: BatchHandlerOptions): (batch: Batch)
         packet.srcMacHigh = hasMac ? batch.hwaddrHigh(i) : 0;
         packet.srcMacLow = hasMac ? batch.hwaddrLow(i) : 0;
         decider.decide(packet, now, decision);
-        if (decision.identifyClient || decision.learnPeer || decision.lockClient || decision.spoofReply || decision.probeAnswer) {
+        if (decision.identifyClient || decision.learnPeer || decision.lockClient || decision.spoofReply || decision.probeAnswer || decision.noted) {
           if (decision.turnAround) packet.turnAround(decision.clientMacHigh, decision.clientMacLow);
           events ??= [];
           spoofs ??= [];

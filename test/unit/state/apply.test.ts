@@ -150,3 +150,17 @@ test('a probe answer counts once: it extends the lock and clears the probe port;
   assert.deepEqual(events.map((e) => e.event), ['lock_started', 'client_identified', 'probe_answered', 'lock_refreshed']);
 });
 
+
+test('a noted decision (a lookup, a browser\'s announce) is logged as p2p_noted with its protocol and leaves no client behind', () => {
+  const state = new SharedState(SharedState.create({ maxPeers: 64, maxClients: 64, nowMs: 0 }));
+  const writer = new StateWriter(state, [4, 120], 3, ['fasttrack', 'bittorrent']);
+  const view = new PacketView();
+  const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.77.1.10', dst: '10.77.1.1', srcPort: 5353, dstPort: 53, payload: [1, 2, 3] });
+  parsePacket(view, bytes, 0, bytes.length);
+  const decision = new Decision();
+  Object.assign(decision, { reason: Reason.P2P_LOOKUP, noted: true, protocol: 1 });
+  const events: FtEvent[] = [];
+  writer.apply(view, decision, 10, events, []);
+  assert.deepEqual(events.map((e) => [e.event, (e as { protocol?: string }).protocol, (e as { reason?: string }).reason]), [['p2p_noted', 'bittorrent', 'p2p_lookup']]);
+  assert.equal(state.clients.find(ipFromString('10.77.1.10'), 0), -1, 'nobody identified');
+});
