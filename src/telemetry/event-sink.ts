@@ -36,8 +36,8 @@ export class EventSink {
   readonly #limiter = new EventLimiter(EVENT_LINES_PER_SECOND);
   readonly #onClientsChanged: () => void;
   #clientDir: ClientDirectory | undefined;
-  /** Probe answers reported since start. */
-  probeAnswers = 0;
+  /** Probes sent and answered since start, by protocol (the host's). */
+  readonly probes = { sent: {} as Record<string, number>, answered: {} as Record<string, number> };
 
   constructor(options: EventSinkOptions) {
     this.#log = options.log;
@@ -57,7 +57,11 @@ export class EventSink {
 
   /** Takes one event: span, rate-limited log line, counts, client directory. */
   report(event: FtEvent, nowMs = Date.now()): void {
-    if (event.event === 'probe_answered') this.probeAnswers++;
+    if (event.event === 'probe_answered' || event.event === 'probe_sent') {
+      const counts = event.event === 'probe_sent' ? this.probes.sent : this.probes.answered;
+      const protocol = event.protocol ?? 'unknown';
+      counts[protocol] = (counts[protocol] ?? 0) + 1;
+    }
     if (!PEER_EVENTS.has(event.event)) this.#onClientsChanged();
     const span = this.#episodes.onEvent(event, nowMs);
     if (this.#limiter.admit(event.event, nowMs)) {

@@ -18,7 +18,7 @@ export interface MetricsParts {
   protocols: readonly string[];
   histograms: SharedHistograms;
   state: { readonly peers: { stats(): { entries: number } }; readonly pinned: { readonly size: number } };
-  sink: { readonly probeAnswers: number; readonly suppressed: number };
+  sink: { readonly probes: { readonly sent: Readonly<Record<string, number>>; readonly answered: Readonly<Record<string, number>> }; readonly suppressed: number };
   overflow: { readonly total: number };
   decay: { readonly forgotten: { clients: number; peers: number } };
   /** Features switched off at start: name -> why. */
@@ -46,7 +46,7 @@ export function metricsSource(parts: MetricsParts, running: RunningParts): Metri
     clientsLocked: () => ({ ...(running.lockKeeper?.lockedByProtocol ?? {}) }),
     spoofs: () => ({ ...(running.actions?.spoofer.counts ?? {}) }),
     probes: () => ({ ...(running.actions?.probes.counts ?? {}) }),
-    probeAnswers: () => sink.probeAnswers,
+    probesByProtocol: () => ({ sent: { ...sink.probes.sent }, answered: { ...sink.probes.answered } }),
     eventsSuppressed: () => sink.suppressed,
     kernelQueues: () => parts.kernelQueues(),
     queueOverflow: () => overflow.total,

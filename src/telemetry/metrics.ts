@@ -24,7 +24,8 @@ export interface MetricsSource {
   spoofs(): Record<string, number>;
   /** Probes by outcome: sent, not_lan, rate_limited. */
   probes(): Record<string, number>;
-  probeAnswers(): number;
+  /** Probes sent and answered, by protocol. */
+  probesByProtocol(): { sent: Record<string, number>; answered: Record<string, number> };
   /** Event log lines not written because their kind was over its rate (they are still counted here). */
   eventsSuppressed(): number;
   kernelQueues(): KernelQueueStats[];
@@ -102,11 +103,15 @@ export class MetricsBridge implements MetricProducer {
       for (const [protocol, value] of Object.entries(source.clientsLocked())) result.observe(locked, value, { protocol });
       for (const [outcome, value] of Object.entries(source.spoofs())) result.observe(spoofs, value, { outcome });
       for (const [outcome, value] of Object.entries(source.probes())) {
-        if (outcome === 'sent') result.observe(probes, value);
-        else result.observe(probesSkipped, value, { reason: outcome });
+        if (outcome !== 'sent') result.observe(probesSkipped, value, { reason: outcome });
+      }
+      // Every protocol that locks shows both counters from the start (0 until its first probe).
+      const byProtocol = source.probesByProtocol();
+      for (const protocol of new Set([...Object.keys(source.clientsLocked()), ...Object.keys(byProtocol.sent), ...Object.keys(byProtocol.answered)])) {
+        result.observe(probes, byProtocol.sent[protocol] ?? 0, { protocol });
+        result.observe(answers, byProtocol.answered[protocol] ?? 0, { protocol });
       }
       result.observe(suppressed, source.eventsSuppressed());
-      result.observe(answers, source.probeAnswers());
       result.observe(errors, source.counters.total(Counter.handlerErrors));
       result.observe(starts, source.counters.total(Counter.startsEvicted), { outcome: 'evicted' });
       result.observe(starts, source.counters.total(Counter.startsGivenUp), { outcome: 'limit' });

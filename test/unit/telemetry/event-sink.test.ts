@@ -66,8 +66,10 @@ test('probe answers are counted, and every event but the peer-only ones marks th
   const { sink, changes } = setup();
   sink.report({ event: 'probe_answered', ...packetFields('192.168.1.10') });
   sink.report({ event: 'probe_answered', ...packetFields('192.168.1.10') });
-  assert.equal(sink.probeAnswers, 2);
-  assert.equal(changes(), 2);
+  sink.report({ event: 'probe_sent', dest_ip: '192.168.1.10', dest_port: 6881, src_port: 41300, proto: 'UDP', protocol: 'bittorrent' });
+  assert.deepEqual(sink.probes.answered, { [String(packetFields('192.168.1.10').protocol ?? 'unknown')]: 2 });
+  assert.deepEqual(sink.probes.sent, { bittorrent: 1 });
+  assert.equal(changes(), 2, 'a probe sent changes no client');
   sink.report(learned(1));
   sink.report({ event: 'peer_confirmed', quorum: 3, ...packetFields('192.168.1.10') });
   sink.report({ event: 'safety_net_hit', ...packetFields('192.168.1.10') });

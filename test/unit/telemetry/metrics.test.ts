@@ -19,7 +19,7 @@ function source(overrides: Partial<MetricsSource> = {}): MetricsSource {
   histograms.record(0, HISTOGRAMS.indexOf(DECISION_SECONDS), 3e-6, 64);
   return {
     counters: new SharedCounters(SharedCounters.create(1)), histograms,
-    peersKnown: () => 0, clientsLocked: () => ({ fasttrack: 0, bittorrent: 0 }), spoofs: () => ({ sent: 1 }), probes: () => ({ sent: 1, not_lan: 1 }), probeAnswers: () => 0, eventsSuppressed: () => 0,
+    peersKnown: () => 0, clientsLocked: () => ({ fasttrack: 0, bittorrent: 0 }), spoofs: () => ({ sent: 1 }), probes: () => ({ sent: 1, not_lan: 1 }), probesByProtocol: () => ({ sent: { bittorrent: 1 }, answered: {} }), eventsSuppressed: () => 0,
     kernelQueues: () => [{ queue: 1214, portId: 1, queueTotal: 0, copyMode: 2, copyRange: 0xffff, queueDropped: 0, userDropped: 0, idSequence: 9 }],
     queueOverflow: () => 0, flowCuts: () => ({ cut: 1 }), featuresOff: () => ['flow_cut'], forgotten: () => ({ clients: 0, peers: 0 }),
     neighbours: () => 0, kernelDropped: () => ({ client_locked: 1 }), kernelSetUpdates: () => ({ applied: 1 }),
