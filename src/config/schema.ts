@@ -63,7 +63,7 @@ export const SETTINGS = {
   }),
   fail: setting({
     env: 'FTWALL_FAIL', default: 'open',
-    doc: 'open: traffic passes when ftwall is not running or falls behind (queue bypass, fail-open queues); closed: it is dropped.',
+    doc: 'open: traffic passes when ftwall is not running or falls behind (queue bypass, fail-open queues); closed: it is dropped (but for the discovery to the router itself, LSD and DNS, which always passes).',
     parse: (raw) => parseChoice(raw, FAIL_MODES),
   }),
   blockUdp: setting({
