@@ -8,7 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { formatMac, type FtEvent } from '../core/events.ts';
-import { SweepStep, isLocked, isLockedStep, lockTimings, sweepIntervalMs, sweepStep, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
+import { SweepStep, isLockedStep, lockTimings, sweepIntervalMs, sweepStep, timingOf, type LockSeconds, type LockTiming } from '../core/lock.ts';
 import { ipToString } from '../core/packet.ts';
 import { PROBE_SEED_MAX_BYTES, type ProtocolModule } from '../core/protocol.ts';
 import { Client, emptyLock, loadSeed, readLock, type SharedState } from '../state/shared-state.ts';
@@ -25,7 +25,7 @@ export interface ProbePorts {
 }
 
 const EXPIRED = 'no peer-to-peer activity and no probe answered for one lock period';
-const GONE = 'probe unanswered, and no peer-to-peer activity since it went out';
+const RELEASED = 'probe unanswered, and no peer-to-peer activity since it went out';
 
 export class LockKeeper {
   readonly #state: SharedState;
@@ -67,7 +67,7 @@ export class LockKeeper {
       let locked = isLockedStep(step);
       if (step === SweepStep.PROBE) this.#probe(slot, ip, now);
       // A refresh that raced the sweep keeps the lock (and the host counts as locked).
-      else if (step === SweepStep.EXPIRE && !this.#endLock(slot, ip, lock.lockUntil, isLocked(lock.lockUntil, now) ? GONE : EXPIRED)) locked = true;
+      else if ((step === SweepStep.EXPIRE || step === SweepStep.RELEASE) && !this.#endLock(slot, ip, lock.lockUntil, step === SweepStep.RELEASE ? RELEASED : EXPIRED)) locked = true;
       if (locked && protocol < byProtocol.length) byProtocol[protocol]!++;
     });
     this.lockedByProtocol = Object.fromEntries(this.#protocols.map((module, id) => [module.name, byProtocol[id]!]));

@@ -132,6 +132,8 @@ export const SweepStep = {
   PROBE: 3,
   /** Locked, nothing due. */
   HOLD: 4,
+  /** Locked, but its probe went unanswered and nothing locked the host since it went out (the client quit): end it. */
+  RELEASE: 5,
 } as const;
 export type SweepStep = (typeof SweepStep)[keyof typeof SweepStep];
 
@@ -145,7 +147,7 @@ export function sweepStep(lock: Readonly<HostLock>, now: number, timing: LockTim
     if (now < lock.probeSent + timing.answerTicks) return SweepStep.AWAIT_ANSWER;
     // A real probe went unanswered and nothing locked the host since it went out (its last
     // refresh set lockUntil one period after it): the client is gone; the lock ends.
-    if (lock.probePort !== 0 && lock.lockUntil - timing.lockTicks < lock.probeSent) return SweepStep.EXPIRE;
+    if (lock.probePort !== 0 && lock.lockUntil - timing.lockTicks < lock.probeSent) return SweepStep.RELEASE;
   }
   // Otherwise unanswered probes change nothing but the time of the next one.
   return now >= Math.max(confirmedAt, lock.probeSent) + timing.probeAfterTicks ? SweepStep.PROBE : SweepStep.HOLD;

@@ -68,7 +68,7 @@ test('an unanswered probe never extends the lock, and ends it only when the host
   const quiet = lock({ lockUntil: 150, lockStarted: 100, probeSent: 120, probePort: 41500 });
   assert.equal(sweepStep(quiet, 125, timing), SweepStep.AWAIT_ANSWER);
   assert.equal(sweepStep(quiet, 129, timing), SweepStep.AWAIT_ANSWER, 'the window (10 ticks) still open');
-  assert.equal(sweepStep(quiet, 130, timing), SweepStep.EXPIRE, 'the window closed, no answer, no activity since the probe: the client is gone');
+  assert.equal(sweepStep(quiet, 130, timing), SweepStep.RELEASE, 'the window closed, no answer, no activity since the probe: the client is gone');
   // Active after the probe (a refresh at 121 set lockUntil 161): still locked, probed again.
   const active = lock({ lockUntil: 161, lockStarted: 100, probeSent: 120, probePort: 41500 });
   assert.equal(sweepStep(active, 130, timing), SweepStep.HOLD, 'a host that keeps behaving like a client is never freed by an unanswered probe');
