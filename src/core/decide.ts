@@ -34,7 +34,6 @@ export interface CorePolicy {
   probePort: number;
   /** How many probe ports there are (FTWALL_PROBE_PORTS). */
   probePorts: number;
-  /** The answer window, in ticks (core/lock.ts). */
   /** The answer window, in ticks: one for every protocol, or one per protocol id (core/lock.ts). */
   answerTicks: number | readonly number[];
   /** The secret of the host keys (SharedState.hostKeySecret). */
@@ -203,10 +202,8 @@ export class CoreDecider implements PacketDecider {
     out.reason = Reason.NOT_P2P;
     if (packet.protocol !== Protocol.UDP) return;
     const sign = this.#recogniseUdp(packet, out);
-    if ((sign & UdpSign.IDENTIFY) !== 0) {
-      out.reason = Reason.P2P_LOOKUP;
-      out.noted = true;
-    } else if ((sign & UdpSign.STRONG) !== 0) {
+    if (this.#notedOnly(sign, out)) return;
+    if ((sign & UdpSign.STRONG) !== 0) {
       out.reason = Reason.P2P_UDP;
       out.identifyClient = true;
       out.lockClient = this.#policy.lockEnabled && (sign & UdpSign.LOCK) !== 0;
@@ -226,14 +223,18 @@ export class CoreDecider implements PacketDecider {
     return false;
   }
 
+  /** A sign that only notes its packet (UdpSign.IDENTIFY: a lookup): noted and passed; true when it was one. */
+  #notedOnly(sign: number, out: Decision): boolean {
+    if ((sign & UdpSign.IDENTIFY) === 0) return false;
+    out.reason = Reason.P2P_LOOKUP;
+    out.noted = true;
+    return true;
+  }
+
   /** Decisions 1 and 2 for UDP. */
   #decideUdp(packet: PacketView, out: Decision): void {
     const sign = this.#recogniseUdp(packet, out);
-    if ((sign & UdpSign.IDENTIFY) !== 0) {
-      out.reason = Reason.P2P_LOOKUP;
-      out.noted = true;
-      return;
-    }
+    if (this.#notedOnly(sign, out)) return;
     if (sign !== UdpSign.NONE) {
       out.reason = Reason.P2P_UDP;
       out.identifyClient = true;
