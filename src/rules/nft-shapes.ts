@@ -6,10 +6,15 @@
  */
 import type { UdpShape } from '../core/protocol.ts';
 
-/** A UdpShape as nft expressions: udp length is the payload's plus 8; @th,64,8 the payload's first byte. */
+/** An inclusive range in nft syntax: one value, or low-high. */
+const span = ([low, high]: readonly [number, number]) => (low === high ? String(low) : `${low}-${high}`);
+
+/** A UdpShape's length as an nft expression: udp length is the payload's plus 8. */
+const lengthMatch = (shape: UdpShape) => `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])}`;
+
+/** A UdpShape as nft expressions: its length, and @th,64,8 the payload's first byte. */
 export function nftShapeMatch(shape: UdpShape): string {
-  const span = ([low, high]: readonly [number, number]) => (low === high ? String(low) : `${low}-${high}`);
-  return `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])} @th,64,8 ${span(shape.firstByte)}`;
+  return `${lengthMatch(shape)} @th,64,8 ${span(shape.firstByte)}`;
 }
 
 /**
@@ -29,10 +34,9 @@ export function shapeRules(shapes: readonly UdpShape[], bypassMark: number): { p
   }
   const low = Math.min(...shapes.map((shape) => shape.payloadLength[0])) + 8;
   const high = Math.max(...shapes.map((shape) => shape.payloadLength[1])) + 8;
-  const span = ([a, b]: readonly [number, number]) => (a === b ? String(a) : `${a}-${b}`);
   const map = shapes.map((shape, index) => `${span(shape.firstByte)} : jump shape_${index}`).join(', ');
   return {
     pre: [`udp length ${low}-${high} ct mark & ${bit} == ${bit} @th,64,8 vmap { ${map} }`],
-    shapes: shapes.map((shape) => `udp length ${span([shape.payloadLength[0] + 8, shape.payloadLength[1] + 8])} ${clear}`),
+    shapes: shapes.map((shape) => `${lengthMatch(shape)} ${clear}`),
   };
 }
