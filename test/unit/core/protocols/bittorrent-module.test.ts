@@ -21,6 +21,29 @@ const bt = bittorrent!;
 const sign = (bytes: Uint8Array) => bt.recogniseUdp(bytes, 0, bytes.length);
 const fits = (shapes: readonly UdpShape[], bytes: Uint8Array) => shapes.some((shape) => bytes[0]! >= shape.firstByte[0] && bytes[0]! <= shape.firstByte[1] && bytes.length >= shape.payloadLength[0] && bytes.length <= shape.payloadLength[1]);
 
+/**
+ * A decision core with both modules over an empty state (nobody known, nothing locked); `send`
+ * decides one packet as forwarded (the returned Decision is reused by the next call).
+ */
+function coreWithoutState() {
+  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
+  const decider = new CoreDecider({
+    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
+    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
+  }, state);
+  const view = new PacketView();
+  const out = new Decision();
+  const send = (spec: Parameters<typeof buildIpv4>[0]) => {
+    const bytes = buildIpv4(spec);
+    parsePacket(view, bytes, 0, bytes.length);
+    view.hook = PacketHook.FORWARD;
+    out.reset();
+    decider.decide(view, 1000, out);
+    return out;
+  };
+  return { decider, send };
+}
+
 test('the module: its name, no TCP handshake by sizes, no named peer, no reply', () => {
   assert.equal(bt.name, 'bittorrent');
   assert.equal(bt.tcpHandshake, null);
@@ -127,45 +150,22 @@ test('doors an attacker review found, closed: shaped QUIC, padded EDNS, a web pa
   // An EDNS query whose counts read as action 1 and whose padding fits the rest: port 0 is no announce.
   assert.equal(sign(trackerAnnounce({ event: 0 }).fill(0, 96, 98)), UdpSign.NONE);
   // A web page has a browser fetch any URL: the request identifies, but locks nothing and teaches no peer.
-  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
-  const decider = new CoreDecider({
-    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
-    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
-  }, state);
+  const { send } = coreWithoutState();
   const request = Buffer.from('GET /a?info_hash=1&peer_id=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0\r\nSec-Fetch-Mode: no-cors\r\n\r\n');
-  const bytes = buildIpv4({ protocol: Protocol.TCP, src: '10.0.0.5', dst: '192.0.2.80', srcPort: 40000, dstPort: 80, tcpFlags: 0x18, payload: [...request] });
-  const view = new PacketView();
-  parsePacket(view, bytes, 0, bytes.length);
-  view.hook = PacketHook.FORWARD;
-  const out = new Decision();
-  decider.decide(view, 1000, out);
+  let out = send({ protocol: Protocol.TCP, src: '10.0.0.5', dst: '192.0.2.80', srcPort: 40000, dstPort: 80, tcpFlags: 0x18, payload: [...request] });
   assert.equal(out.reason, Reason.SAFETY_NET);
   assert.equal(out.verdict, Verdict.DROP);
   assert.ok(out.noted && !out.identifyClient && !out.lockClient && !out.learnPeer, 'noted only: a web page makes a browser send it');
   assert.equal(bt.recogniseTcp(HANDSHAKE, 0, HANDSHAKE.length), TcpSign.MATCH, 'the peer handshake (no browser sends it) still locks');
   // A tracker connect identifies and locks its sender but is not learned (trackers share addresses).
-  const connect = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.10', srcPort: 51413, dstPort: 6969, payload: [...trackerConnect()] });
-  parsePacket(view, connect, 0, connect.length);
-  view.hook = PacketHook.FORWARD;
-  out.reset();
-  decider.decide(view, 1000, out);
+  out = send({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.10', srcPort: 51413, dstPort: 6969, payload: [...trackerConnect()] });
   assert.ok(out.identifyClient && out.lockClient && out.keepSeed && !out.learnPeer);
 });
 
 test('through the core: a lookup of a client\'s domain is noted and passes; nobody is identified (a web page\'s prefetch, a LAN resolver), the resolver never learned', () => {
-  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
-  const decider = new CoreDecider({
-    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
-    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
-  }, state);
   // bt-dns.pcap's query: A? utorrent.com.
   const dns = Buffer.from('6ff101000001000000000000087574' + '6f7272656e7403636f6d0000010001', 'hex');
-  const bytes = buildIpv4({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.53', srcPort: 59751, dstPort: 53, payload: [...dns] });
-  const view = new PacketView();
-  parsePacket(view, bytes, 0, bytes.length);
-  view.hook = PacketHook.FORWARD;
-  const out = new Decision();
-  decider.decide(view, 1000, out);
+  const out = coreWithoutState().send({ protocol: Protocol.UDP, src: '10.0.0.5', dst: '198.51.100.53', srcPort: 59751, dstPort: 53, payload: [...dns] });
   assert.equal(out.reason, Reason.P2P_LOOKUP);
   assert.equal(out.verdict, Verdict.ACCEPT);
   assert.ok(out.noted && !out.identifyClient && !out.lockClient && !out.learnPeer && !out.keepSeed && !out.spoofReply, 'noted only');
@@ -173,21 +173,7 @@ test('through the core: a lookup of a client\'s domain is noted and passes; nobo
 });
 
 test('through the core: after a random-looking start (MSE/PE), the server\'s handshake in the clear identifies the client and teaches the server, but locks nothing; a watched start is let go after 6 segments', () => {
-  const state: StateView = { peerStatus: () => 0, lockUntil: () => 0, clientStatus: () => 0, probePort: () => 0, probeSent: () => 0 };
-  const decider = new CoreDecider({
-    protocols: createProtocols(['fasttrack', 'bittorrent'], options), blockUdp: true, lockEnabled: true, probePort: 41214, probePorts: 1024, answerTicks: 10, hostKeySecret: 7,
-    exempt: CidrList.parse(''), safetyNet: true, lanNetworks: CidrList.parse('10.0.0.0/8'), neverPeer: CidrList.parse(''),
-  }, state);
-  const view = new PacketView();
-  const out = new Decision();
-  const send = (spec: Parameters<typeof buildIpv4>[0]) => {
-    const bytes = buildIpv4(spec);
-    parsePacket(view, bytes, 0, bytes.length);
-    view.hook = PacketHook.FORWARD;
-    out.reset();
-    decider.decide(view, 1000, out);
-    return out;
-  };
+  const { decider, send } = coreWithoutState();
   const client = { protocol: Protocol.TCP, src: '10.0.0.5', dst: '198.51.100.7', srcPort: 40000, dstPort: 6881 };
   const server = { protocol: Protocol.TCP, src: '198.51.100.7', dst: '10.0.0.5', srcPort: 6881, dstPort: 40000 };
   send({ ...client, tcpFlags: 0x02, seq: 999, payload: [] });
